@@ -1,0 +1,43 @@
+// Bundles every runtime with esbuild: the extension host (node, cjs, 'vscode' external), the analysis worker,
+// the CLI, the webview (browser), and the tests and scripts (node). Type checking is separate (npm run typecheck).
+import * as esbuild from 'esbuild';
+import { readdirSync, statSync, existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+function walk(dir, pred, out = []) {
+  if (!existsSync(dir)) return out;
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) walk(p, pred, out);
+    else if (pred(p)) out.push(p);
+  }
+  return out;
+}
+
+const common = { bundle: true, sourcemap: true, logLevel: 'warning', minify: production, target: 'es2022' };
+const node = { ...common, platform: 'node', format: 'cjs', target: 'node20' };
+
+const builds = [];
+const maybe = (entry, opts) => existsSync(entry) && builds.push({ entryPoints: [entry], ...opts });
+
+maybe('src/extension/extension.ts', { ...node, outfile: 'dist/extension.js', external: ['vscode'] });
+maybe('src/extension/worker.ts', { ...node, outfile: 'dist/worker.js' });
+maybe('src/cli/main.ts', { ...node, outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } });
+maybe('webview/main.ts', { ...common, platform: 'browser', format: 'iife', outfile: 'dist/webview/main.js' });
+
+const tests = walk('test', (p) => p.endsWith('.test.ts') || p.endsWith('.spec.ts'));
+const testSupport = walk('test', (p) => /test[\\/](e2e|webview)[\\/].*\.ts$/.test(p) && !p.endsWith('.test.ts'));
+const scripts = walk('scripts', (p) => p.endsWith('.ts'));
+if (tests.length + testSupport.length + scripts.length) {
+  builds.push({ entryPoints: [...tests, ...testSupport, ...scripts], outdir: 'out', outbase: '.', ...node, external: ['vscode', 'playwright-core'] });
+}
+
+rmSync('out', { recursive: true, force: true });
+if (watch) {
+  for (const b of builds) (await esbuild.context(b)).watch();
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+}

@@ -1,0 +1,51 @@
+/**
+ * Buffered stdout for large listings: one write per 256 KB instead of one per line, and a closed pipe
+ * (`tcpscope packets big.pcap | head`) ends the program quietly instead of with an EPIPE trace.
+ */
+export class Output {
+  private parts: string[] = [];
+  private size = 0;
+  private closed = false;
+
+  constructor(private readonly stream: NodeJS.WriteStream) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') {
+        this.closed = true;
+        process.exit(0);
+      }
+    });
+  }
+
+  write(s: string): void {
+    if (this.closed) return;
+    this.parts.push(s);
+    this.size += s.length;
+    if (this.size >= 256 * 1024) this.flush();
+  }
+
+  flush(): void {
+    if (this.parts.length === 0 || this.closed) return;
+    const text = this.parts.join('');
+    this.parts = [];
+    this.size = 0;
+    try {
+      // Synchronous so output order and memory stay bounded while the analysis keeps running.
+      require('node:fs').writeSync((this.stream as unknown as { fd: number }).fd, text);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EPIPE') {
+        this.closed = true;
+        process.exit(0);
+      }
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') {
+        this.stream.write(text);
+        return;
+      }
+      throw e;
+    }
+  }
+
+  discard(): void {
+    this.parts = [];
+    this.size = 0;
+  }
+}

@@ -1,0 +1,367 @@
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/packet';
+
+/**
+ * Bidirectional TCP flows, numbered exactly like Wireshark's `tcp.stream`: in order of first packet, with a new
+ * stream when a SYN (or SYN-ACK) starts a new connection on a 4-tuple already in use (Wireshark's reused-ports rule).
+ *
+ * Storage is struct-of-arrays over typed arrays: a million flows cost tens of megabytes and no garbage. Endpoint A
+ * of a stream is the source of its first packet (Wireshark's conversation address A); direction 0 is A -> B.
+ * The 4-tuple lookup is an open-addressing hash over the raw address words: no strings are built per packet.
+ */
+
+const KEY_WORDS = 10; // [version, lo0..lo3, hi0..hi3, loPort << 16 | hiPort]
+
+// Wireshark's conversation completeness bits (tcp.completeness).
+export const COMPLETE_SYN = 0x01;
+export const COMPLETE_SYNACK = 0x02;
+export const COMPLETE_ACK = 0x04;
+export const COMPLETE_DATA = 0x08;
+export const COMPLETE_FIN = 0x10;
+export const COMPLETE_RST = 0x20;
+
+/** How the client of a stream was decided. */
+export const enum ClientBy {
+  FirstPacket = 0,
+  SynAck = 1,
+  Syn = 2,
+}
+
+const BASE_SET = 1;
+
+export class FlowTable {
+  /** Number of streams. */
+  count = 0;
+  /** Number of distinct 4-tuples. */
+  tupleCount = 0;
+
+  // ---- tuples ----
+  private keys: Uint32Array;
+  private tupleStream: Int32Array; // current (latest) stream of each tuple
+  private slots: Int32Array; // hash slots -> tuple id + 1 (0 = empty)
+  private slotMask: number;
+  private tupleCap: number;
+
+  // ---- streams ----
+  private cap: number;
+  tuple: Int32Array;
+  /** 1 when endpoint A is the tuple's "lo" endpoint. */
+  aIsLo: Uint8Array;
+  firstFrame: Float64Array;
+  lastFrame: Float64Array;
+  startSec: Float64Array;
+  startNsec: Uint32Array;
+  endSec: Float64Array;
+  endNsec: Uint32Array;
+  /** Per direction (index stream * 2 + dir). */
+  packets: Float64Array;
+  /** Frame bytes (original length on the wire) per direction. */
+  bytes: Float64Array;
+  /** TCP payload bytes per direction. */
+  payload: Float64Array;
+  baseSeq: Uint32Array;
+  seqFlags: Uint8Array;
+  completeness: Uint8Array;
+  /** 0 when A is the client, 1 when B is. */
+  clientDir: Uint8Array;
+  clientBy: Uint8Array;
+
+  constructor(initialFlows = 1024) {
+    this.cap = initialFlows;
+    this.tupleCap = initialFlows;
+    this.keys = new Uint32Array(this.tupleCap * KEY_WORDS);
+    this.tupleStream = new Int32Array(this.tupleCap);
+    const slotCount = nextPow2(initialFlows * 2);
+    this.slots = new Int32Array(slotCount);
+    this.slotMask = slotCount - 1;
+    this.tuple = new Int32Array(this.cap);
+    this.aIsLo = new Uint8Array(this.cap);
+    this.firstFrame = new Float64Array(this.cap);
+    this.lastFrame = new Float64Array(this.cap);
+    this.startSec = new Float64Array(this.cap);
+    this.startNsec = new Uint32Array(this.cap);
+    this.endSec = new Float64Array(this.cap);
+    this.endNsec = new Uint32Array(this.cap);
+    this.packets = new Float64Array(this.cap * 2);
+    this.bytes = new Float64Array(this.cap * 2);
+    this.payload = new Float64Array(this.cap * 2);
+    this.baseSeq = new Uint32Array(this.cap * 2);
+    this.seqFlags = new Uint8Array(this.cap * 2);
+    this.completeness = new Uint8Array(this.cap);
+    this.clientDir = new Uint8Array(this.cap);
+    this.clientBy = new Uint8Array(this.cap);
+  }
+
+  // Set by add(): the direction of the last packet within its stream, and whether it started a stream by reuse.
+  lastDir = 0;
+  lastReused = false;
+  lastNew = false;
+
+  /**
+   * Finds or creates the stream of a decoded TCP packet and accounts for it. Returns the stream index;
+   * `lastDir`, `lastNew` and `lastReused` describe the packet's place in it.
+   */
+  add(d: DecodedPacket, frame: number, tsSec: number, tsNsec: number, wireBytes: number): number {
+    // Order the two endpoints so both directions hash to the same key.
+    const srcIsLo = compareEndpoints(d) <= 0;
+    const t = this.findOrInsertTuple(d, srcIsLo);
+    let s = this.tupleStream[t]!;
+    let isNew = false;
+    let reused = false;
+    const synOnly = (d.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN;
+    const synAck = (d.flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK);
+    if (s < 0) {
+      s = this.newStream(t, srcIsLo, frame, tsSec, tsNsec);
+      isNew = true;
+    } else if (synOnly || synAck) {
+      const dir = (srcIsLo ? 1 : 0) === this.aIsLo[s] ? 0 : 1;
+      const i = s * 2 + dir;
+      if (this.seqFlags[i]! & BASE_SET) {
+        const differs = d.seq !== this.baseSeq[i];
+        const closed = (this.completeness[s]! & (COMPLETE_RST | COMPLETE_FIN)) !== 0;
+        if (synOnly ? differs || closed : differs) {
+          s = this.newStream(t, srcIsLo, frame, tsSec, tsNsec);
+          isNew = true;
+          reused = true;
+        }
+      }
+    }
+    const dir = (srcIsLo ? 1 : 0) === this.aIsLo[s] ? 0 : 1;
+    const i = s * 2 + dir;
+    this.lastDir = dir;
+    this.lastNew = isNew;
+    this.lastReused = reused;
+
+    // Relative sequence bases, as Wireshark sets them: the SYN's seq, else seq - 1 of the first packet seen, and
+    // for the peer ack - 1 of the first ACK seen before the peer itself was.
+    if (!(this.seqFlags[i]! & BASE_SET)) {
+      this.baseSeq[i] = d.flags & TCP_SYN ? d.seq : (d.seq - 1) >>> 0;
+      this.seqFlags[i]! |= BASE_SET;
+    }
+    const r = s * 2 + (dir ^ 1);
+    if (d.flags & TCP_ACK && !(this.seqFlags[r]! & BASE_SET)) {
+      this.baseSeq[r] = (d.ack - 1) >>> 0;
+      this.seqFlags[r]! |= BASE_SET;
+    }
+
+    // Completeness, following tcp.completeness: a SYN only counts when it opens the conversation.
+    let c = this.completeness[s]!;
+    if (synOnly) {
+      if (isNew) c |= COMPLETE_SYN;
+      if (d.payloadLength > 0) c |= COMPLETE_DATA;
+      // The first pure SYN names the client.
+      if (this.clientBy[s]! < ClientBy.Syn) {
+        this.clientDir[s] = dir;
+        this.clientBy[s] = ClientBy.Syn;
+      }
+    } else if (synAck) {
+      c |= COMPLETE_SYNACK;
+      if (this.clientBy[s]! < ClientBy.SynAck) {
+        this.clientDir[s] = dir ^ 1;
+        this.clientBy[s] = ClientBy.SynAck;
+      }
+    } else if (d.flags & TCP_ACK) {
+      if (d.payloadLength > 0) c |= COMPLETE_DATA;
+      else if (!(d.flags & (TCP_FIN | TCP_RST))) c |= COMPLETE_ACK;
+    }
+    if ((d.flags & (TCP_FIN | TCP_ACK)) === (TCP_FIN | TCP_ACK)) c |= COMPLETE_FIN;
+    if (d.flags & TCP_RST) c |= COMPLETE_RST;
+    this.completeness[s] = c;
+
+    this.packets[i]!++;
+    this.bytes[i]! += wireBytes;
+    this.payload[i]! += d.payloadLength;
+    this.lastFrame[s] = frame;
+    this.endSec[s] = tsSec;
+    this.endNsec[s] = tsNsec;
+    return s;
+  }
+
+  /** Relative sequence number of a packet in its stream and direction (valid after add()). */
+  relSeq(stream: number, dir: number, seq: number): number {
+    return (seq - this.baseSeq[stream * 2 + dir]!) >>> 0;
+  }
+
+  relAck(stream: number, dir: number, ack: number): number {
+    return (ack - this.baseSeq[stream * 2 + (dir ^ 1)]!) >>> 0;
+  }
+
+  /** Address words and port of endpoint A (side 0) or B (side 1) of a stream. */
+  endpoint(stream: number, side: number): { version: number; words: [number, number, number, number]; port: number } {
+    const t = this.tuple[stream]!;
+    const k = t * KEY_WORDS;
+    const lo = (side === 0) === (this.aIsLo[stream] === 1);
+    const base = lo ? k + 1 : k + 5;
+    const ports = this.keys[k + 9]!;
+    return {
+      version: this.keys[k]!,
+      words: [this.keys[base]!, this.keys[base + 1]!, this.keys[base + 2]!, this.keys[base + 3]!],
+      port: lo ? ports >>> 16 : ports & 0xffff,
+    };
+  }
+
+  private newStream(t: number, srcIsLo: boolean, frame: number, tsSec: number, tsNsec: number): number {
+    if (this.count === this.cap) this.growStreams();
+    const s = this.count++;
+    this.tuple[s] = t;
+    this.aIsLo[s] = srcIsLo ? 1 : 0;
+    this.firstFrame[s] = frame;
+    this.startSec[s] = tsSec;
+    this.startNsec[s] = tsNsec;
+    this.tupleStream[t] = s;
+    return s;
+  }
+
+  private findOrInsertTuple(d: DecodedPacket, srcIsLo: boolean): number {
+    const v = d.ipVersion;
+    const l0 = srcIsLo ? d.src0 : d.dst0;
+    const l1 = srcIsLo ? d.src1 : d.dst1;
+    const l2 = srcIsLo ? d.src2 : d.dst2;
+    const l3 = srcIsLo ? d.src3 : d.dst3;
+    const h0 = srcIsLo ? d.dst0 : d.src0;
+    const h1 = srcIsLo ? d.dst1 : d.src1;
+    const h2 = srcIsLo ? d.dst2 : d.src2;
+    const h3 = srcIsLo ? d.dst3 : d.src3;
+    const ports = (srcIsLo ? (d.srcPort << 16) | d.dstPort : (d.dstPort << 16) | d.srcPort) >>> 0;
+    let h = Math.imul(v ^ 0x9e3779b9, 0x85ebca6b);
+    h = mix(h, l0);
+    h = mix(h, h0);
+    h = mix(h, ports);
+    if (v === 6) {
+      h = mix(h, l1);
+      h = mix(h, l2);
+      h = mix(h, l3);
+      h = mix(h, h1);
+      h = mix(h, h2);
+      h = mix(h, h3);
+    }
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x7feb352d);
+    h ^= h >>> 15;
+    const keys = this.keys;
+    let slot = h & this.slotMask;
+    for (;;) {
+      const e = this.slots[slot]!;
+      if (e === 0) break;
+      const k = (e - 1) * KEY_WORDS;
+      if (
+        keys[k + 9] === ports &&
+        keys[k + 1] === l0 &&
+        keys[k + 5] === h0 &&
+        keys[k] === v &&
+        keys[k + 2] === l1 &&
+        keys[k + 3] === l2 &&
+        keys[k + 4] === l3 &&
+        keys[k + 6] === h1 &&
+        keys[k + 7] === h2 &&
+        keys[k + 8] === h3
+      ) {
+        return e - 1;
+      }
+      slot = (slot + 1) & this.slotMask;
+    }
+    if (this.tupleCount === this.tupleCap) this.growTuples();
+    const t = this.tupleCount++;
+    const k = t * KEY_WORDS;
+    const kk = this.keys; // growTuples may have replaced the array
+    kk[k] = v;
+    kk[k + 1] = l0;
+    kk[k + 2] = l1;
+    kk[k + 3] = l2;
+    kk[k + 4] = l3;
+    kk[k + 5] = h0;
+    kk[k + 6] = h1;
+    kk[k + 7] = h2;
+    kk[k + 8] = h3;
+    kk[k + 9] = ports;
+    this.tupleStream[t] = -1;
+    if (this.tupleCount * 2 > this.slots.length) this.rehash();
+    else this.slots[slot] = t + 1;
+    return t;
+  }
+
+  private rehash(): void {
+    const size = this.slots.length * 2;
+    const slots = new Int32Array(size);
+    const mask = size - 1;
+    const keys = this.keys;
+    for (let t = 0; t < this.tupleCount; t++) {
+      const k = t * KEY_WORDS;
+      let h = Math.imul(keys[k]! ^ 0x9e3779b9, 0x85ebca6b);
+      h = mix(h, keys[k + 1]!);
+      h = mix(h, keys[k + 5]!);
+      h = mix(h, keys[k + 9]!);
+      if (keys[k] === 6) {
+        h = mix(h, keys[k + 2]!);
+        h = mix(h, keys[k + 3]!);
+        h = mix(h, keys[k + 4]!);
+        h = mix(h, keys[k + 6]!);
+        h = mix(h, keys[k + 7]!);
+        h = mix(h, keys[k + 8]!);
+      }
+      h ^= h >>> 16;
+      h = Math.imul(h, 0x7feb352d);
+      h ^= h >>> 15;
+      let slot = h & mask;
+      while (slots[slot] !== 0) slot = (slot + 1) & mask;
+      slots[slot] = t + 1;
+    }
+    this.slots = slots;
+    this.slotMask = mask;
+  }
+
+  private growTuples(): void {
+    this.tupleCap *= 2;
+    this.keys = grow(this.keys, this.tupleCap * KEY_WORDS);
+    this.tupleStream = grow(this.tupleStream, this.tupleCap);
+  }
+
+  private growStreams(): void {
+    const c = (this.cap *= 2);
+    this.tuple = grow(this.tuple, c);
+    this.aIsLo = grow(this.aIsLo, c);
+    this.firstFrame = grow(this.firstFrame, c);
+    this.lastFrame = grow(this.lastFrame, c);
+    this.startSec = grow(this.startSec, c);
+    this.startNsec = grow(this.startNsec, c);
+    this.endSec = grow(this.endSec, c);
+    this.endNsec = grow(this.endNsec, c);
+    this.packets = grow(this.packets, c * 2);
+    this.bytes = grow(this.bytes, c * 2);
+    this.payload = grow(this.payload, c * 2);
+    this.baseSeq = grow(this.baseSeq, c * 2);
+    this.seqFlags = grow(this.seqFlags, c * 2);
+    this.completeness = grow(this.completeness, c);
+    this.clientDir = grow(this.clientDir, c);
+    this.clientBy = grow(this.clientBy, c);
+  }
+}
+
+function mix(h: number, w: number): number {
+  h ^= Math.imul(w, 0xcc9e2d51);
+  h = (h << 13) | (h >>> 19);
+  return Math.imul(h, 5) + 0xe6546b64;
+}
+
+function nextPow2(n: number): number {
+  let p = 16;
+  while (p < n) p *= 2;
+  return p;
+}
+
+type Typed = Uint8Array | Uint32Array | Int32Array | Float64Array;
+export function grow<T extends Typed>(a: T, size: number): T {
+  const b = new (a.constructor as new (n: number) => T)(size);
+  b.set(a as never);
+  return b;
+}
+
+/** Negative when the packet's source endpoint sorts before its destination endpoint. */
+function compareEndpoints(d: DecodedPacket): number {
+  if (d.src0 !== d.dst0) return d.src0 < d.dst0 ? -1 : 1;
+  if (d.ipVersion === 6) {
+    if (d.src1 !== d.dst1) return d.src1 < d.dst1 ? -1 : 1;
+    if (d.src2 !== d.dst2) return d.src2 < d.dst2 ? -1 : 1;
+    if (d.src3 !== d.dst3) return d.src3 < d.dst3 ? -1 : 1;
+  }
+  return d.srcPort - d.dstPort;
+}

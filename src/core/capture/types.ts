@@ -1,0 +1,107 @@
+/**
+ * Capture-level vocabulary shared by the pcap and pcapng readers.
+ *
+ * Timestamps are kept as two integers, whole seconds since the epoch and nanoseconds within the second, because a
+ * float64 of nanoseconds since 1970 cannot hold today's times exactly (2^53 ns is about 104 days). Resolutions finer
+ * than a nanosecond (pcapng if_tsresol above 10^-9 or 2^-30) are rounded down to the nanosecond.
+ */
+
+export type CaptureFormat = 'pcap' | 'pcapng';
+
+/** Stable codes for problems with the file itself (as opposed to one packet). */
+export type CaptureErrorCode =
+  | 'capture.unusable' // not a capture we can read at all: nothing parsed
+  | 'capture.truncated_record' // the file ends inside a record or block
+  | 'capture.bad_record_length' // a record or block length that cannot be right
+  | 'capture.bad_block' // a pcapng block whose body contradicts its framing
+  | 'capture.unknown_interface' // a packet names an interface that was never described
+  | 'capture.unsupported_section'; // a pcapng section of a version we cannot read (skipped)
+
+export interface CaptureError {
+  code: CaptureErrorCode;
+  message: string;
+  /** Byte offset in the file where the damaged record or block starts. */
+  offset: number;
+  /** Frame number the damaged record would have had, when it is a packet record. */
+  frameNumber?: number;
+  /** True when reading stopped here: nothing after this offset was read. */
+  fatal: boolean;
+}
+
+export type TimestampResolution =
+  | { base: 10; exponent: number } // 10^-exponent seconds per unit
+  | { base: 2; exponent: number }; // 2^-exponent seconds per unit
+
+export interface InterfaceStatistics {
+  /** Time of the statistics block, seconds since the epoch. */
+  tsSec?: number;
+  received?: number; // isb_ifrecv
+  droppedByInterface?: number; // isb_ifdrop
+  droppedByOs?: number; // isb_osdrop
+  acceptedByFilter?: number; // isb_filteraccept
+  deliveredToUser?: number; // isb_usrdeliv
+}
+
+export interface CaptureInterface {
+  /** Index over all interfaces of all sections, in file order (what Wireshark calls frame.interface_id is per section). */
+  index: number;
+  section: number;
+  /** Interface id inside its section, as pcapng numbers it. */
+  idInSection: number;
+  linkType: number;
+  snapLength: number;
+  resolution: TimestampResolution;
+  tsOffsetSec: number;
+  /** Length of the frame check sequence appended to each packet, in bytes (0 when absent or unknown). */
+  fcsLength: number;
+  name?: string;
+  description?: string;
+  os?: string;
+  filter?: string;
+  /** The last statistics block seen for this interface. */
+  statistics?: InterfaceStatistics;
+}
+
+/**
+ * One packet record. The reader reuses a single instance for every record: copy what you keep.
+ * `data` is a view into the reader's buffer and is valid only during the callback.
+ */
+export interface PacketRecord {
+  /** 1-based, over every packet record in file order: the number Wireshark shows. */
+  frameNumber: number;
+  interfaceIndex: number;
+  linkType: number;
+  tsSec: number;
+  tsNsec: number;
+  /** False for pcapng Simple Packet Blocks, which carry no time: tsSec/tsNsec repeat the previous packet's. */
+  hasTimestamp: boolean;
+  capturedLength: number;
+  originalLength: number;
+  /** Bytes of FCS at the end of `data` that are not part of the frame's payload. */
+  fcsLength: number;
+  data: Uint8Array;
+  /** Offset of the record header / block start in the file. */
+  fileOffset: number;
+  /** pcapng epb_flags, 0 when absent. */
+  epbFlags: number;
+}
+
+export interface CaptureSink {
+  onPacket(record: PacketRecord): void;
+  onInterface?(iface: CaptureInterface): void;
+  onError?(error: CaptureError): void;
+}
+
+export interface CaptureFacts {
+  format: CaptureFormat | null;
+  /** 'little' | 'big' of the first section (pcapng sections may differ; see sections). */
+  byteOrder: 'little' | 'big' | null;
+  version: string | null;
+  sections: number;
+  interfaces: CaptureInterface[];
+  packets: number;
+  bytesRead: number;
+  errors: CaptureError[];
+  /** Set when the file cannot be read at all. */
+  unusable: CaptureError | null;
+}
