@@ -5,6 +5,9 @@ import { readdirSync, statSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const watch = process.argv.includes('--watch');
+// Separate output folders let several builds run side by side (TCPSCOPE_OUT=out-x TCPSCOPE_DIST=dist-x).
+const outDir = process.env.TCPSCOPE_OUT || 'out';
+const distDir = process.env.TCPSCOPE_DIST || 'dist';
 const production = process.argv.includes('--production');
 
 function walk(dir, pred, out = []) {
@@ -23,19 +26,19 @@ const node = { ...common, platform: 'node', format: 'cjs', target: 'node20' };
 const builds = [];
 const maybe = (entry, opts) => existsSync(entry) && builds.push({ entryPoints: [entry], ...opts });
 
-maybe('src/extension/extension.ts', { ...node, outfile: 'dist/extension.js', external: ['vscode'] });
-maybe('src/extension/worker.ts', { ...node, outfile: 'dist/worker.js' });
-maybe('src/cli/main.ts', { ...node, outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } });
-maybe('webview/main.ts', { ...common, platform: 'browser', format: 'iife', outfile: 'dist/webview/main.js' });
+maybe('src/extension/extension.ts', { ...node, outfile: `${distDir}/extension.js`, external: ['vscode'] });
+maybe('src/extension/worker.ts', { ...node, outfile: `${distDir}/worker.js` });
+maybe('src/cli/main.ts', { ...node, outfile: `${distDir}/cli.js`, banner: { js: '#!/usr/bin/env node' } });
+maybe('webview/main.ts', { ...common, platform: 'browser', format: 'iife', outfile: `${distDir}/webview/main.js` });
 
 const tests = walk('test', (p) => p.endsWith('.test.ts') || p.endsWith('.spec.ts'));
 const testSupport = walk('test', (p) => /test[\\/](e2e|webview)[\\/].*\.ts$/.test(p) && !p.endsWith('.test.ts'));
 const scripts = walk('scripts', (p) => p.endsWith('.ts'));
 if (tests.length + testSupport.length + scripts.length) {
-  builds.push({ entryPoints: [...tests, ...testSupport, ...scripts], outdir: 'out', outbase: '.', ...node, external: ['vscode', 'playwright-core'] });
+  builds.push({ entryPoints: [...tests, ...testSupport, ...scripts], outdir: outDir, outbase: '.', ...node, external: ['vscode', 'playwright-core'] });
 }
 
-rmSync('out', { recursive: true, force: true });
+rmSync(outDir, { recursive: true, force: true });
 if (watch) {
   for (const b of builds) (await esbuild.context(b)).watch();
 } else {

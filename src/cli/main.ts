@@ -202,7 +202,8 @@ function packetPrinter(out: Output, format: string): TcpPacketObserver {
       const dst = endpointString(d.ipVersion, [d.dst0, d.dst1, d.dst2, d.dst3], d.dstPort);
       const time = formatSecondsBetween(refSec, refNsec, rec.tsSec, rec.tsNsec);
       const seq = flows.relSeq(stream, dir, d.seq);
-      const ack = d.flags & 0x10 ? flows.relAck(stream, dir, d.ack) : 0;
+      // Like Wireshark: relative only when the ACK flag makes the field meaningful, raw otherwise.
+      const ack = d.flags & 0x10 ? flows.relAck(stream, dir, d.ack) : d.ack;
       const flags = flagLetters(d.flags);
       if (format === 'jsonl') {
         out.write(

@@ -148,11 +148,15 @@ export function analyzeCapture(source: ByteSource, options: AnalyzeOptions = {})
           d.failLayer = Layer.None;
           d.reason = 'internal decoder error';
         }
-        if (status === DecodeStatus.Tcp) {
+        if (status === DecodeStatus.Tcp || d.tcpUsable) {
           tcpPackets++;
           stream = flows.add(d, rec.frameNumber, rec.tsSec, rec.tsNsec, rec.originalLength);
-          for (let i = 0; i < observers.length; i++) observers[i]!.onTcpPacket(rec, d, stream, flows.lastDir, ctx);
-        } else if (status !== DecodeStatus.NotTcp) {
+          // Sequence analysis needs a whole header, as Wireshark's does: damaged ones are only counted.
+          if (status === DecodeStatus.Tcp) {
+            for (let i = 0; i < observers.length; i++) observers[i]!.onTcpPacket(rec, d, stream, flows.lastDir, ctx);
+          }
+        }
+        if (status !== DecodeStatus.Tcp && status !== DecodeStatus.NotTcp) {
           const kind: PacketProblemKind =
             status === DecodeStatus.Malformed ? 'malformed' : status === DecodeStatus.Truncated ? 'truncated' : 'unsupported_link';
           if (kind === 'malformed') problems.malformed++;

@@ -95,6 +95,8 @@ export class FlowTable {
   lastDir = 0;
   lastReused = false;
   lastNew = false;
+  /** The stream's completeness before this packet: what Wireshark displays in the packet's tcp.completeness. */
+  lastPrevCompleteness = 0;
 
   /**
    * Finds or creates the stream of a decoded TCP packet and accounts for it. Returns the stream index;
@@ -117,11 +119,19 @@ export class FlowTable {
       const i = s * 2 + dir;
       if (this.seqFlags[i]! & BASE_SET) {
         const differs = d.seq !== this.baseSeq[i];
-        const closed = (this.completeness[s]! & (COMPLETE_RST | COMPLETE_FIN)) !== 0;
-        if (synOnly ? differs || closed : differs) {
-          s = this.newStream(t, srcIsLo, frame, tsSec, tsNsec);
-          isNew = true;
+        if (synOnly) {
+          // A SYN with a new ISN, or any SYN after the conversation saw a FIN or RST, opens a new connection.
+          // Same ISN and no close: a SYN retransmission, same stream.
+          if (differs || (this.completeness[s]! & (COMPLETE_RST | COMPLETE_FIN)) !== 0) {
+            s = this.newStream(t, srcIsLo, frame, tsSec, tsNsec);
+            isNew = true;
+            reused = true;
+          }
+        } else if (differs) {
+          // tshark 4.0 flags a SYN-ACK with an unexpected ISN as reused ports but keeps it in the same stream,
+          // re-basing that direction's relative sequence numbers on it.
           reused = true;
+          this.baseSeq[i] = d.seq;
         }
       }
     }
@@ -145,6 +155,7 @@ export class FlowTable {
 
     // Completeness, following tcp.completeness: a SYN only counts when it opens the conversation.
     let c = this.completeness[s]!;
+    this.lastPrevCompleteness = c;
     if (synOnly) {
       if (isNew) c |= COMPLETE_SYN;
       if (d.payloadLength > 0) c |= COMPLETE_DATA;

@@ -93,6 +93,11 @@ export interface DecodedPacket {
   payloadLength: number;
   /** Captured payload bytes (payloadLength or fewer when the snaplen cut it). */
   capturedPayload: number;
+  /**
+   * Ports, seq, ack, flags and window were read (the first 16 bytes of TCP are present and inside the IP payload),
+   * even when the status is Truncated or Malformed: enough to place the packet in its flow.
+   */
+  tcpUsable: boolean;
   /** The snaplen cut into the TCP options: only options wholly inside the captured bytes were read. */
   tcpOptionsTruncated: boolean;
 
@@ -154,6 +159,7 @@ export function newDecodedPacket(): DecodedPacket {
     payloadLength: 0,
     capturedPayload: 0,
     tcpOptionsTruncated: false,
+    tcpUsable: false,
     mss: -1,
     windowScale: -1,
     sackPermitted: false,
@@ -206,6 +212,7 @@ export function decodePacket(linkType: number, data: Uint8Array, fcsLength: numb
   d.ipProtocol = -1;
   d.fragment = false;
   d.ipLengthFromCapture = false;
+  d.tcpUsable = false;
   const len = fcsLength > 0 && fcsLength < data.length ? data.length - fcsLength : data.length;
   switch (linkType) {
     case LinkType.ETHERNET:
@@ -464,22 +471,31 @@ function tcp(b: Uint8Array, o: number, ipEnd: number, len: number, d: DecodedPac
   d.tcpOptionsTruncated = false;
   d.payloadLength = 0;
   d.capturedPayload = 0;
+  d.tcpUsable = false;
   if (len - o < 4) return fail(d, DecodeStatus.Truncated, Layer.TCP, 'TCP ports cut short');
   d.srcPort = u16be(b, o);
   d.dstPort = u16be(b, o + 2);
-  if (len - o < 20) return fail(d, DecodeStatus.Truncated, Layer.TCP, 'TCP header cut short');
+  const segLen = ipEnd - o;
+  if (len - o < 16 || segLen < 16) {
+    return segLen < 16
+      ? fail(d, DecodeStatus.Malformed, Layer.TCP, 'IP payload too short for a TCP header')
+      : fail(d, DecodeStatus.Truncated, Layer.TCP, 'TCP header cut short');
+  }
   d.seq = u32be(b, o + 4);
   d.ack = u32be(b, o + 8);
   const offFlags = u16be(b, o + 12);
   const hlen = (offFlags >> 12) * 4;
   d.flags = offFlags & 0x1ff;
   d.window = u16be(b, o + 14);
+  d.tcpHeaderLength = hlen;
+  // Ports through window are readable: Wireshark already places such a packet in its conversation (tcp.stream)
+  // before it judges the rest, so the flow table counts it even if the header turns out damaged.
+  d.tcpUsable = true;
+  if (len - o < 20) return fail(d, DecodeStatus.Truncated, Layer.TCP, 'TCP header cut short');
   d.checksum = u16be(b, o + 16);
   d.urgent = u16be(b, o + 18);
-  d.tcpHeaderLength = hlen;
   if (hlen < 20) return fail(d, DecodeStatus.Malformed, Layer.TCP, 'TCP data offset below 5 words');
-  const segLen = ipEnd - o;
-  if (segLen < hlen) return fail(d, DecodeStatus.Malformed, Layer.TCP, 'TCP header longer than the IP payload');
+  if (segLen < hlen) return fail(d, DecodeStatus.Malformed, Layer.TCP, 'TCP header longer than the IP payload (short segment)');
   d.payloadLength = segLen - hlen;
   const capEnd = Math.min(len, ipEnd);
   d.capturedPayload = Math.max(0, capEnd - (o + hlen));
