@@ -1,6 +1,7 @@
 import { readCapture, type ByteSource, type ReadOptions } from './capture/source';
-import type { CaptureError, CaptureFacts, CaptureInterface, PacketRecord } from './capture/types';
-import { decodePacket, DecodeStatus, Layer, newDecodedPacket, type DecodedPacket } from './decode/packet';
+import type { CaptureError, CaptureFacts, CaptureInterface, CaptureSink, PacketRecord } from './capture/types';
+import { readCaptureAsync, type AsyncByteSource, type AsyncReadOptions } from './capture/asyncSource';
+import { decodeFrame, DecodeStatus, Layer, newDecodedPacket, type DecodedPacket } from './decode/packet';
 import { linkTypeName } from './decode/linktypes';
 import { FlowTable, grow } from './analysis/flowTable';
 
@@ -89,6 +90,17 @@ const MAX_EXAMPLES = 200;
 const LAYER_NAMES = ['none', 'link', 'ipv4', 'ipv6', 'tcp'] as const;
 
 export function analyzeCapture(source: ByteSource, options: AnalyzeOptions = {}): CaptureAnalysis {
+  const pass = createPass(options);
+  return pass.finish(readCapture(source, pass.sink, options));
+}
+
+/** The same pass over an asynchronous source: reading the next chunk overlaps parsing this one. */
+export async function analyzeCaptureAsync(source: AsyncByteSource, options: AnalyzeOptions & AsyncReadOptions = {}): Promise<CaptureAnalysis> {
+  const pass = createPass(options);
+  return pass.finish(await readCaptureAsync(source, pass.sink, options));
+}
+
+function createPass(options: AnalyzeOptions): { sink: CaptureSink; finish(facts: CaptureFacts & { stopped: boolean }): CaptureAnalysis } {
   const flows = new FlowTable();
   const d = newDecodedPacket();
   const observers = options.observers ?? [];
@@ -100,7 +112,7 @@ export function analyzeCapture(source: ByteSource, options: AnalyzeOptions = {})
   let firstNsec = 0;
   let lastSec = -Infinity;
   let lastNsec = 0;
-  let index: PacketIndex | undefined = options.keepPacketIndex
+  const index: PacketIndex | undefined = options.keepPacketIndex
     ? { count: 0, stream: new Int32Array(1 << 16), fileOffset: new Float64Array(1 << 16) }
     : undefined;
   const ctx: PacketContext = { flows, refSec: NaN, refNsec: 0 };
@@ -111,101 +123,100 @@ export function analyzeCapture(source: ByteSource, options: AnalyzeOptions = {})
     if (lastLink >= 0) linkCounts.set(lastLink, (linkCounts.get(lastLink) ?? 0) + lastLinkCount);
   };
 
-  const facts = readCapture(
-    source,
-    {
-      onInterface(iface: CaptureInterface) {
-        if (!linkCounts.has(iface.linkType)) linkCounts.set(iface.linkType, 0);
-      },
-      onPacket(rec: PacketRecord) {
-        if (rec.linkType !== lastLink) {
-          flushLink();
-          lastLink = rec.linkType;
-          lastLinkCount = 0;
-        }
-        lastLinkCount++;
-        if (rec.hasTimestamp) {
-          if (ctx.refSec !== ctx.refSec) {
-            ctx.refSec = rec.tsSec;
-            ctx.refNsec = rec.tsNsec;
-          }
-          if (rec.tsSec < firstSec || (rec.tsSec === firstSec && rec.tsNsec < firstNsec)) {
-            firstSec = rec.tsSec;
-            firstNsec = rec.tsNsec;
-          }
-          if (rec.tsSec > lastSec || (rec.tsSec === lastSec && rec.tsNsec > lastNsec)) {
-            lastSec = rec.tsSec;
-            lastNsec = rec.tsNsec;
-          }
-        }
-        let stream = -1;
-        let status: DecodeStatus;
-        try {
-          status = decodePacket(rec.linkType, rec.data, rec.fcsLength, d);
-        } catch {
-          // The decoder checks every read; reaching here is our bug, never the capture's. Keep going.
-          status = DecodeStatus.Malformed;
-          d.failLayer = Layer.None;
-          d.reason = 'internal decoder error';
-        }
-        if (status === DecodeStatus.Tcp || d.tcpUsable) {
-          tcpPackets++;
-          stream = flows.add(d, rec.frameNumber, rec.tsSec, rec.tsNsec, rec.originalLength);
-          // Sequence analysis needs a whole header, as Wireshark's does: damaged ones are only counted.
-          if (status === DecodeStatus.Tcp) {
-            for (let i = 0; i < observers.length; i++) observers[i]!.onTcpPacket(rec, d, stream, flows.lastDir, ctx);
-          }
-        }
-        if (status !== DecodeStatus.Tcp && status !== DecodeStatus.NotTcp) {
-          const kind: PacketProblemKind =
-            status === DecodeStatus.Malformed ? 'malformed' : status === DecodeStatus.Truncated ? 'truncated' : 'unsupported_link';
-          if (kind === 'malformed') problems.malformed++;
-          else if (kind === 'truncated') problems.truncated++;
-          else problems.unsupportedLink++;
-          if (problems.examples.length < MAX_EXAMPLES) {
-            problems.examples.push({ frameNumber: rec.frameNumber, kind, layer: LAYER_NAMES[d.failLayer], reason: d.reason });
-          }
-        } else if (d.fragment) {
-          ipFragments++;
-        }
-        if (index) {
-          const n = index.count;
-          if (n === index.stream.length) {
-            index.stream = grow(index.stream, n * 2);
-            index.fileOffset = grow(index.fileOffset, n * 2);
-          }
-          index.stream[n] = stream;
-          index.fileOffset[n] = rec.fileOffset;
-          index.count = n + 1;
-        }
-      },
+  const sink: CaptureSink = {
+    onInterface(iface: CaptureInterface) {
+      if (!linkCounts.has(iface.linkType)) linkCounts.set(iface.linkType, 0);
     },
-    options,
-  );
-  flushLink();
-  const { stopped, ...captureFacts } = facts;
-  const linkTypes = [...linkCounts].map(([linkType, packets]) => ({ linkType, name: linkTypeName(linkType), packets }));
-  if (firstSec === Infinity) {
-    firstSec = lastSec = 0;
-  }
-  if (ctx.refSec !== ctx.refSec) ctx.refSec = 0;
-  const result: CaptureAnalysis = {
-    facts: captureFacts,
-    stopped,
-    flows,
-    tcpPackets,
-    ipFragments,
-    linkTypes,
-    problems,
-    refSec: ctx.refSec,
-    refNsec: ctx.refNsec,
-    firstSec,
-    firstNsec,
-    lastSec,
-    lastNsec,
+    onPacket(rec: PacketRecord) {
+      if (rec.linkType !== lastLink) {
+        flushLink();
+        lastLink = rec.linkType;
+        lastLinkCount = 0;
+      }
+      lastLinkCount++;
+      if (rec.hasTimestamp) {
+        if (ctx.refSec !== ctx.refSec) {
+          ctx.refSec = rec.tsSec;
+          ctx.refNsec = rec.tsNsec;
+        }
+        if (rec.tsSec < firstSec || (rec.tsSec === firstSec && rec.tsNsec < firstNsec)) {
+          firstSec = rec.tsSec;
+          firstNsec = rec.tsNsec;
+        }
+        if (rec.tsSec > lastSec || (rec.tsSec === lastSec && rec.tsNsec > lastNsec)) {
+          lastSec = rec.tsSec;
+          lastNsec = rec.tsNsec;
+        }
+      }
+      let stream = -1;
+      let status: DecodeStatus;
+      try {
+        status = decodeFrame(rec.linkType, rec.buffer, rec.dataOffset, rec.dataOffset + rec.capturedLength, rec.fcsLength, d);
+      } catch {
+        // The decoder checks every read; reaching here is our bug, never the capture's. Keep going.
+        status = DecodeStatus.Malformed;
+        d.failLayer = Layer.None;
+        d.reason = 'internal decoder error';
+      }
+      if (status === DecodeStatus.Tcp || d.tcpUsable) {
+        tcpPackets++;
+        stream = flows.add(d, rec.frameNumber, rec.tsSec, rec.tsNsec, rec.originalLength);
+        // Sequence analysis needs a whole header, as Wireshark's does: damaged ones are only counted.
+        if (status === DecodeStatus.Tcp) {
+          for (let i = 0; i < observers.length; i++) observers[i]!.onTcpPacket(rec, d, stream, flows.lastDir, ctx);
+        }
+      }
+      if (status !== DecodeStatus.Tcp && status !== DecodeStatus.NotTcp) {
+        const kind: PacketProblemKind =
+          status === DecodeStatus.Malformed ? 'malformed' : status === DecodeStatus.Truncated ? 'truncated' : 'unsupported_link';
+        if (kind === 'malformed') problems.malformed++;
+        else if (kind === 'truncated') problems.truncated++;
+        else problems.unsupportedLink++;
+        if (problems.examples.length < MAX_EXAMPLES) {
+          problems.examples.push({ frameNumber: rec.frameNumber, kind, layer: LAYER_NAMES[d.failLayer], reason: d.reason });
+        }
+      } else if (d.fragment) {
+        ipFragments++;
+      }
+      if (index) {
+        const n = index.count;
+        if (n === index.stream.length) {
+          index.stream = grow(index.stream, n * 2);
+          index.fileOffset = grow(index.fileOffset, n * 2);
+        }
+        index.stream[n] = stream;
+        index.fileOffset[n] = rec.fileOffset;
+        index.count = n + 1;
+      }
+    },
   };
-  if (index) result.packetIndex = index;
-  return result;
+  const finish = (facts: CaptureFacts & { stopped: boolean }): CaptureAnalysis => {
+    flushLink();
+    const { stopped, ...captureFacts } = facts;
+    const linkTypes = [...linkCounts].map(([linkType, packets]) => ({ linkType, name: linkTypeName(linkType), packets }));
+    if (firstSec === Infinity) {
+      firstSec = lastSec = 0;
+    }
+    if (ctx.refSec !== ctx.refSec) ctx.refSec = 0;
+    const result: CaptureAnalysis = {
+      facts: captureFacts,
+      stopped,
+      flows,
+      tcpPackets,
+      ipFragments,
+      linkTypes,
+      problems,
+      refSec: ctx.refSec,
+      refNsec: ctx.refNsec,
+      firstSec,
+      firstNsec,
+      lastSec,
+      lastNsec,
+    };
+    if (index) result.packetIndex = index;
+    return result;
+  };
+  return { sink, finish };
 }
 
 export type { CaptureError };

@@ -1,4 +1,5 @@
 import { i64, u16, u32, u64, utf8 } from '../util/bytes';
+import { NON_PACKET_LINKTYPE } from '../decode/linktypes';
 import { parseTsresol, unitsToSecNsec, type SecNsec } from './timestamp';
 import type {
   CaptureError,
@@ -34,8 +35,32 @@ const BT_PB = 2;
 const BT_SPB = 3;
 const BT_ISB = 5;
 const BT_EPB = 6;
+const BT_JOURNAL = 9;
+const BT_CUSTOM_COPY = 0x00000bad;
+const BT_CUSTOM_NOCOPY = 0x40000bad;
 
 type Mode = 'sniff' | 'pcap' | 'pcapng' | 'done';
+
+/** The one PacketRecord the reader fills for every packet. */
+class Record implements PacketRecord {
+  frameNumber = 0;
+  kind: PacketRecord['kind'] = 'packet';
+  interfaceIndex = 0;
+  linkType = 0;
+  tsSec = 0;
+  tsNsec = 0;
+  hasTimestamp = true;
+  capturedLength = 0;
+  originalLength = 0;
+  fcsLength = 0;
+  buffer: Uint8Array = new Uint8Array(0);
+  dataOffset = 0;
+  fileOffset = 0;
+  epbFlags = 0;
+  get data(): Uint8Array {
+    return this.buffer.subarray(this.dataOffset, this.dataOffset + this.capturedLength);
+  }
+}
 
 export class CaptureReader {
   readonly facts: CaptureFacts = {
@@ -66,20 +91,7 @@ export class CaptureReader {
   private lastSec = 0;
   private lastNsec = 0;
   private readonly ts: SecNsec = { sec: 0, nsec: 0 };
-  private readonly rec: PacketRecord = {
-    frameNumber: 0,
-    interfaceIndex: 0,
-    linkType: 0,
-    tsSec: 0,
-    tsNsec: 0,
-    hasTimestamp: true,
-    capturedLength: 0,
-    originalLength: 0,
-    fcsLength: 0,
-    data: new Uint8Array(0),
-    fileOffset: 0,
-    epbFlags: 0,
-  };
+  private readonly rec = new Record();
 
   constructor(private readonly sink: CaptureSink) {}
 
@@ -95,6 +107,9 @@ export class CaptureReader {
     let p = start;
     if (this.mode === 'sniff') {
       p = this.sniff(buf, p, end, eof);
+      // The record walkers take file offsets relative to where they start, so account for the header first.
+      this.offset += p - start;
+      start = p;
     }
     if (this.mode === 'pcap') p = this.pcapRecords(buf, p, end);
     else if (this.mode === 'pcapng') p = this.pcapngBlocks(buf, p, end);
@@ -177,6 +192,7 @@ export class CaptureReader {
     const fracScale = this.pcapNanos ? 1 : 1000;
     const max = this.pcapMaxRecord;
     const base = this.offset - p; // file offset = base + index into buf
+    rec.kind = 'packet';
     rec.interfaceIndex = 0;
     rec.linkType = iface.linkType;
     rec.fcsLength = iface.fcsLength;
@@ -215,7 +231,8 @@ export class CaptureReader {
       rec.capturedLength = caplen;
       rec.originalLength = u32(buf, p + 12, le);
       rec.fileOffset = base + p;
-      rec.data = buf.subarray(p + 16, p + 16 + caplen);
+      rec.buffer = buf;
+      rec.dataOffset = p + 16;
       this.sink.onPacket(rec);
       p += 16 + caplen;
     }
@@ -282,7 +299,9 @@ export class CaptureReader {
   }
 
   private frameOfBlock(type: number): number | undefined {
-    return type === BT_EPB || type === BT_SPB || type === BT_PB ? this.facts.packets + 1 : undefined;
+    return type === BT_EPB || type === BT_SPB || type === BT_PB || type === BT_CUSTOM_COPY || type === BT_CUSTOM_NOCOPY || type === BT_JOURNAL
+      ? this.facts.packets + 1
+      : undefined;
   }
 
   /** Returns false when reading must stop. */
@@ -413,8 +432,27 @@ export class CaptureReader {
         iface.statistics = stats;
         return;
       }
+      case BT_CUSTOM_COPY:
+      case BT_CUSTOM_NOCOPY: {
+        // Wireshark numbers custom blocks as frames of their own; counting them keeps our frame numbers equal to
+        // the ones a user sees in Wireshark. The record carries the block's data after the enterprise number.
+        if (len < 16) {
+          this.damage('capture.bad_block', 'custom block is too short', fileOffset, false);
+          return;
+        }
+        this.emitNonPacket('custom', buf, p + 12, bodyEnd - (p + 12), fileOffset);
+        return;
+      }
+      case BT_JOURNAL: {
+        // systemd journal entries are frames in Wireshark too (same reason as custom blocks).
+        let dataEnd = bodyEnd;
+        for (let i = 0; i < 3 && dataEnd > p + 8 && buf[dataEnd - 1] === 0; i++) dataEnd--;
+        this.emitNonPacket('journal', buf, p + 8, dataEnd - (p + 8), fileOffset);
+        return;
+      }
       default:
-        // NRB, DSB, custom, journal and unknown blocks carry nothing the analysis needs; their framing was checked.
+        // NRB, DSB and unknown blocks carry nothing the analysis needs (and Wireshark gives them no frame number);
+        // their framing was checked.
         return;
     }
   }
@@ -449,6 +487,7 @@ export class CaptureReader {
   ): void {
     const rec = this.rec;
     rec.frameNumber = ++this.facts.packets;
+    rec.kind = 'packet';
     rec.interfaceIndex = iface.index;
     rec.linkType = iface.linkType;
     rec.tsSec = sec;
@@ -457,11 +496,31 @@ export class CaptureReader {
     rec.capturedLength = caplen;
     rec.originalLength = origlen;
     rec.fcsLength = fcsLength;
-    rec.data = buf.subarray(dataStart, dataStart + caplen);
+    rec.buffer = buf;
+    rec.dataOffset = dataStart;
     rec.fileOffset = fileOffset;
     rec.epbFlags = flags;
     this.lastSec = sec;
     this.lastNsec = nsec;
+    this.sink.onPacket(rec);
+  }
+
+  private emitNonPacket(kind: PacketRecord['kind'], buf: Uint8Array, dataStart: number, length: number, fileOffset: number): void {
+    const rec = this.rec;
+    rec.frameNumber = ++this.facts.packets;
+    rec.kind = kind;
+    rec.interfaceIndex = -1;
+    rec.linkType = NON_PACKET_LINKTYPE;
+    rec.tsSec = this.lastSec;
+    rec.tsNsec = this.lastNsec;
+    rec.hasTimestamp = false;
+    rec.capturedLength = length;
+    rec.originalLength = length;
+    rec.fcsLength = 0;
+    rec.buffer = buf;
+    rec.dataOffset = dataStart;
+    rec.fileOffset = fileOffset;
+    rec.epbFlags = 0;
     this.sink.onPacket(rec);
   }
 

@@ -67,19 +67,33 @@ export interface CaptureInterface {
  * `data` is a view into the reader's buffer and is valid only during the callback.
  */
 export interface PacketRecord {
-  /** 1-based, over every packet record in file order: the number Wireshark shows. */
+  /** 1-based, over every record Wireshark numbers as a frame, in file order: the number Wireshark shows. */
   frameNumber: number;
+  /**
+   * 'packet' for captured packets. Wireshark also gives pcapng custom blocks and systemd journal entries frame
+   * numbers; they come through as records of their own kind (linkType NON_PACKET_LINKTYPE, interfaceIndex -1,
+   * no timestamp) so that frame numbers stay the ones Wireshark shows.
+   */
+  kind: 'packet' | 'custom' | 'journal';
+  /** Index into CaptureFacts.interfaces; -1 for records that are not packets. */
   interfaceIndex: number;
   linkType: number;
   tsSec: number;
   tsNsec: number;
-  /** False for pcapng Simple Packet Blocks, which carry no time: tsSec/tsNsec repeat the previous packet's. */
+  /** False for pcapng Simple Packet Blocks and non-packet records, which carry no time: tsSec/tsNsec repeat the previous packet's. */
   hasTimestamp: boolean;
   capturedLength: number;
   originalLength: number;
   /** Bytes of FCS at the end of `data` that are not part of the frame's payload. */
   fcsLength: number;
-  data: Uint8Array;
+  /**
+   * The captured bytes are buffer[dataOffset, dataOffset + capturedLength). Hot paths read them there; making a
+   * view per packet costs more than the rest of the record walk.
+   */
+  buffer: Uint8Array;
+  dataOffset: number;
+  /** A view of the captured bytes (made on each access). */
+  readonly data: Uint8Array;
   /** Offset of the record header / block start in the file. */
   fileOffset: number;
   /** pcapng epb_flags, 0 when absent. */
@@ -99,6 +113,7 @@ export interface CaptureFacts {
   version: string | null;
   sections: number;
   interfaces: CaptureInterface[];
+  /** Records numbered as frames (packets plus the few non-packet records Wireshark numbers; see PacketRecord.kind). */
   packets: number;
   bytesRead: number;
   errors: CaptureError[];

@@ -15,7 +15,14 @@ export const enum LinkType {
   LINUX_SLL2 = 276,
 }
 
+/**
+ * Not a registry value: the link type given to records that are frames in Wireshark's numbering but carry no
+ * packet (pcapng custom blocks, systemd journal entries). Outside the 16-bit registry range so it never collides.
+ */
+export const NON_PACKET_LINKTYPE = -1;
+
 const NAMES: Record<number, string> = {
+  [NON_PACKET_LINKTYPE]: 'pcapng-non-packet',
   0: 'null',
   1: 'ether',
   9: 'ppp',

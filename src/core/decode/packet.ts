@@ -1,5 +1,5 @@
 import { u16be, u16le, u32be, u32le } from '../util/bytes';
-import { LinkType } from './linktypes';
+import { LinkType, NON_PACKET_LINKTYPE } from './linktypes';
 
 /**
  * Packet decoding into one reusable, flat structure: no objects per packet, no exceptions. Each layer is checked
@@ -203,6 +203,14 @@ function fail(d: DecodedPacket, status: DecodeStatus, layer: Layer, reason: stri
  * Returns d.status.
  */
 export function decodePacket(linkType: number, data: Uint8Array, fcsLength: number, d: DecodedPacket): DecodeStatus {
+  return decodeFrame(linkType, data, 0, data.length, fcsLength, d);
+}
+
+/**
+ * Decodes the frame held in `b[start, end)` without making a view of it (the per-packet path). `fcsLength`
+ * trailing bytes are frame check sequence. Returns d.status.
+ */
+export function decodeFrame(linkType: number, b: Uint8Array, start: number, end: number, fcsLength: number, d: DecodedPacket): DecodeStatus {
   d.status = DecodeStatus.NotTcp;
   d.failLayer = Layer.None;
   d.reason = '';
@@ -213,43 +221,46 @@ export function decodePacket(linkType: number, data: Uint8Array, fcsLength: numb
   d.fragment = false;
   d.ipLengthFromCapture = false;
   d.tcpUsable = false;
-  const len = fcsLength > 0 && fcsLength < data.length ? data.length - fcsLength : data.length;
+  const len = fcsLength > 0 && fcsLength < end - start ? end - fcsLength : end;
+  const o = start;
   switch (linkType) {
     case LinkType.ETHERNET:
-      return ethernet(data, 0, len, d);
+      return ethernet(b, o, len, d);
     case LinkType.RAW:
     case LinkType.RAW_OPENBSD:
     case LinkType.RAW_BSDOS:
-      return ipByVersion(data, 0, len, d);
+      return ipByVersion(b, o, len, d);
     case LinkType.IPV4:
-      return ipv4(data, 0, len, d);
+      return ipv4(b, o, len, d);
     case LinkType.IPV6:
-      return ipv6(data, 0, len, d);
+      return ipv6(b, o, len, d);
     case LinkType.NULL:
     case LinkType.LOOP: {
-      if (len < 4) return fail(d, DecodeStatus.Truncated, Layer.Link, 'loopback header cut short');
+      if (len - o < 4) return fail(d, DecodeStatus.Truncated, Layer.Link, 'loopback header cut short');
       // NULL carries the address family in the capturing host's byte order; LOOP is always big-endian.
-      let af = linkType === LinkType.LOOP ? u32be(data, 0) : u32le(data, 0);
-      if (linkType === LinkType.NULL && af > 0xffff) af = u32be(data, 0);
-      if (af === 2) return ipv4(data, 4, len, d);
-      if (af === 10 || af === 24 || af === 28 || af === 30) return ipv6(data, 4, len, d);
+      let af = linkType === LinkType.LOOP ? u32be(b, o) : u32le(b, o);
+      if (linkType === LinkType.NULL && af > 0xffff) af = u32be(b, o);
+      if (af === 2) return ipv4(b, o + 4, len, d);
+      if (af === 10 || af === 24 || af === 28 || af === 30) return ipv6(b, o + 4, len, d);
       return DecodeStatus.NotTcp;
     }
     case LinkType.LINUX_SLL: {
-      if (len < 16) return fail(d, DecodeStatus.Truncated, Layer.Link, 'Linux cooked header cut short');
-      const hatype = u16be(data, 2);
-      const proto = u16be(data, 14);
+      if (len - o < 16) return fail(d, DecodeStatus.Truncated, Layer.Link, 'Linux cooked header cut short');
+      const hatype = u16be(b, o + 2);
+      const proto = u16be(b, o + 14);
       if (hatype === 824 /* ARPHRD_NETLINK */) return DecodeStatus.NotTcp;
-      return etherType(proto, data, 16, len, d);
+      return etherType(proto, b, o + 16, len, d);
     }
     case LinkType.LINUX_SLL2: {
-      if (len < 20) return fail(d, DecodeStatus.Truncated, Layer.Link, 'Linux cooked v2 header cut short');
-      return etherType(u16be(data, 0), data, 20, len, d);
+      if (len - o < 20) return fail(d, DecodeStatus.Truncated, Layer.Link, 'Linux cooked v2 header cut short');
+      return etherType(u16be(b, o), b, o + 20, len, d);
     }
     case LinkType.NFLOG:
-      return nflog(data, len, d);
+      return nflog(b, o, len, d);
     case LinkType.PPP:
-      return ppp(data, 0, len, d);
+      return ppp(b, o, len, d);
+    case NON_PACKET_LINKTYPE:
+      return DecodeStatus.NotTcp; // a pcapng record Wireshark numbers as a frame; not a decoding problem
     default:
       return fail(d, DecodeStatus.UnsupportedLink, Layer.Link, 'link type not decoded');
   }
@@ -316,10 +327,10 @@ function pppProtocol(b: Uint8Array, o: number, len: number, d: DecodedPacket): D
   return DecodeStatus.NotTcp;
 }
 
-function nflog(b: Uint8Array, len: number, d: DecodedPacket): DecodeStatus {
-  if (len < 4) return fail(d, DecodeStatus.Truncated, Layer.Link, 'NFLOG header cut short');
-  const family = b[0]!;
-  let o = 4;
+function nflog(b: Uint8Array, start: number, len: number, d: DecodedPacket): DecodeStatus {
+  if (len - start < 4) return fail(d, DecodeStatus.Truncated, Layer.Link, 'NFLOG header cut short');
+  const family = b[start]!;
+  let o = start + 4;
   // TLVs: length and type in the capturing host's byte order (little-endian in practice), padded to 4 bytes.
   while (o + 4 <= len) {
     const tlvLen = u16le(b, o);

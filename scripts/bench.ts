@@ -1,0 +1,301 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { ensureCapture, type CaptureKind, type CaptureMeta } from './bench/generate';
+import { PASSES, type PassResult } from './bench/passes';
+import { topSelfTime } from './bench/profileSummary';
+import { runTool, which } from './bench/tools';
+
+/**
+ * npm run bench [-- --scale 0.01] [--only flows|bulk] [--passes flows,...] [--no-tools] [--runs N] [--profile] [--regen]
+ *
+ * Generates (once, cached outside the repo) two synthetic captures, times each analysis pass over them in a child
+ * process of its own, times tshark and tcptrace on the same files when they are installed, and prints a table
+ * (also written to <bench dir>/last-results.json). Exits 1 when a pass's counts disagree with what was generated.
+ */
+
+const TARGET_SECONDS = 3;
+const TARGET_RSS_MB = 500;
+const KINDS: CaptureKind[] = ['flows', 'bulk'];
+
+interface Args {
+  scale: number;
+  kinds: CaptureKind[];
+  passes: string[];
+  tools: boolean;
+  runs: number;
+  profile: boolean;
+  regen: boolean;
+}
+
+const USAGE = `usage: bench [--scale S] [--only ${KINDS.join('|')}] [--passes ${Object.keys(PASSES).join(',')}] [--no-tools] [--runs N] [--profile] [--regen]
+  --scale S   fraction of the full sizes (1 = 1 M flows / 10 M packets / 3.5 GB and 2 k flows / 1 GB)
+  --only K    one capture kind (comma list allowed)
+  --passes P  which passes to time (default: all)
+  --no-tools  skip tshark and tcptrace
+  --runs N    time each pass N times, keep the fastest (figures are noisy on a busy machine)
+  --profile   also write a CPU profile of each pass and print its top self-time functions
+  --regen     regenerate the captures even when cached
+env TCPSCOPE_BENCH_DIR  where captures and results live (default ${join(tmpdir(), 'tcpscope-bench')})`;
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { scale: 1, kinds: KINDS, passes: Object.keys(PASSES), tools: true, runs: 1, profile: false, regen: false };
+  const value = (i: number, flag: string): string => {
+    const v = argv[i];
+    if (v === undefined) throw new Error(`${flag} needs a value`);
+    return v;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const next = () => inline ?? value(++i, flag);
+    switch (flag) {
+      case '--scale': {
+        a.scale = Number(next());
+        if (!(a.scale > 0 && a.scale <= 10)) throw new Error('--scale must be in (0, 10]');
+        break;
+      }
+      case '--only': {
+        const ks = next().split(',');
+        for (const k of ks) if (!KINDS.includes(k as CaptureKind)) throw new Error(`unknown capture kind '${k}' (${KINDS.join(', ')})`);
+        a.kinds = ks as CaptureKind[];
+        break;
+      }
+      case '--passes': {
+        const ps = next().split(',');
+        for (const p of ps) if (!PASSES[p]) throw new Error(`unknown pass '${p}' (${Object.keys(PASSES).join(', ')})`);
+        a.passes = ps;
+        break;
+      }
+      case '--runs':
+        a.runs = Math.max(1, Math.floor(Number(next())) || 1);
+        break;
+      case '--no-tools':
+        a.tools = false;
+        break;
+      case '--profile':
+        a.profile = true;
+        break;
+      case '--regen':
+        a.regen = true;
+        break;
+      case '--help':
+      case '-h':
+        console.log(USAGE);
+        process.exit(0);
+      // eslint-disable-next-line no-fallthrough
+      default:
+        throw new Error(`unknown option ${arg}`);
+    }
+  }
+  return a;
+}
+
+interface Row {
+  pass: string;
+  file: string;
+  packets: number;
+  flows: number | null;
+  seconds: number;
+  packetsPerSecond: number;
+  mbPerSecond: number;
+  peakRssMB: number | null;
+  vsTshark: number | null;
+  vsTcptrace: number | null;
+  target: string;
+  detail?: unknown;
+}
+
+function runPass(pass: string, file: string, profileDir: string | null): PassResult {
+  // Compiled next to this file (out*/scripts/bench/child.js), whatever the output folder is called.
+  const child = join(__dirname, 'bench', 'child.js');
+  const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const r = spawnSync(process.execPath, [...nodeArgs, child, pass, file], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`pass '${pass}' on ${file} failed (exit ${r.status}${r.signal ? `, ${r.signal}` : ''})`);
+  const last = r.stdout.trim().split('\n').pop() ?? '';
+  return JSON.parse(last) as PassResult;
+}
+
+const mb = (kb: number | null) => (kb === null ? null : kb / 1024);
+const fmt = (n: number | null, digits = 1) => (n === null || !Number.isFinite(n) ? '-' : n.toFixed(digits));
+const big = (n: number | null) => (n === null ? '-' : n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : String(n));
+
+function printTable(rows: Row[]): void {
+  const head = ['pass', 'file', 'packets', 'flows', 'seconds', 'packets/s', 'MB/s', 'peak RSS MB', 'tshark/ours', 'tcptrace/ours', 'target'];
+  const body = rows.map((r) => [
+    r.pass,
+    r.file,
+    big(r.packets),
+    big(r.flows),
+    fmt(r.seconds, 2),
+    big(Math.round(r.packetsPerSecond)),
+    fmt(r.mbPerSecond, 0),
+    fmt(r.peakRssMB, 0),
+    r.vsTshark === null ? '-' : `${fmt(r.vsTshark)}x`,
+    r.vsTcptrace === null ? '-' : `${fmt(r.vsTcptrace)}x`,
+    r.target,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 2 || i === cells.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  console.log(line(head));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const b of body) console.log(line(b));
+}
+
+async function main(): Promise<number> {
+  let args: Args;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    console.error(`bench: ${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const benchDir = process.env.TCPSCOPE_BENCH_DIR || join(tmpdir(), 'tcpscope-bench');
+  mkdirSync(benchDir, { recursive: true });
+  const tshark = args.tools ? which('tshark') : null;
+  const tcptrace = args.tools ? which('tcptrace') : null;
+  console.log(
+    `tcpscope bench: scale ${args.scale}, passes ${args.passes.join(',')}, node ${process.version}, ${cpus().length} cpus, ` +
+      `${(totalmem() / 2 ** 30).toFixed(0)} GiB, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+  );
+  console.log(`bench dir ${benchDir}`);
+  if (args.tools) console.log(`tshark: ${tshark ?? 'not installed (skipped)'}; tcptrace: ${tcptrace ?? 'not installed (skipped)'}`);
+
+  const rows: Row[] = [];
+  const failures: string[] = [];
+  const captures: CaptureMeta[] = [];
+  const profiles: Record<string, unknown> = {};
+  for (const kind of args.kinds) {
+    const { path, meta, generated } = ensureCapture(benchDir, kind, args.scale, args.regen);
+    captures.push(meta);
+    const size = statSync(path).size;
+    console.log(
+      `\n${path}: ${(size / 1e9).toFixed(2)} GB, ${big(meta.packets)} packets, ${big(meta.flows)} flows, ` +
+        `${(size / meta.packets).toFixed(0)} bytes/packet incl. record header, ${meta.durationSeconds.toFixed(0)} s of traffic` +
+        (generated ? ` (generated in ${meta.generateSeconds.toFixed(1)} s)` : ' (cached)'),
+    );
+
+    const ours: Row[] = [];
+    for (const pass of args.passes) {
+      let best: PassResult | undefined;
+      let peakKB = 0;
+      const profileDir = args.profile ? join(benchDir, 'profiles', `${kind}-${pass}-${Date.now()}`) : null;
+      for (let run = 0; run < args.runs; run++) {
+        const r = runPass(pass, path, profileDir);
+        console.log(`  ${pass}: ${r.seconds.toFixed(2)} s, peak RSS ${(r.maxRssKB / 1024).toFixed(0)} MB, ${r.flows} flows`);
+        if (!best || r.seconds < best.seconds) best = r;
+        peakKB = Math.max(peakKB, r.maxRssKB);
+      }
+      const r = best!;
+      // The generator knows exactly what it wrote; any difference is a bug in the reader, decoder or flow table.
+      if (r.flows !== meta.flows) failures.push(`${pass} on ${kind}: ${r.flows} flows, the generator wrote ${meta.flows}`);
+      if (r.packets !== meta.packets) failures.push(`${pass} on ${kind}: ${r.packets} packets, the generator wrote ${meta.packets}`);
+      if (r.tcpPackets !== meta.tcpPackets) failures.push(`${pass} on ${kind}: ${r.tcpPackets} TCP packets, the generator wrote ${meta.tcpPackets}`);
+      if (r.unusable || r.captureErrors || r.malformed) failures.push(`${pass} on ${kind}: unusable=${r.unusable} errors=${r.captureErrors} malformed=${r.malformed}`);
+      let target = '';
+      if (kind === 'flows' && pass === 'flows') {
+        target =
+          args.scale === 1
+            ? `<=${TARGET_SECONDS} s ${r.seconds <= TARGET_SECONDS ? 'ok' : 'MISS'}, <=${TARGET_RSS_MB} MB ${peakKB / 1024 <= TARGET_RSS_MB ? 'ok' : 'MISS'}`
+            : `(targets ${TARGET_SECONDS} s / ${TARGET_RSS_MB} MB at scale 1)`;
+      }
+      const row: Row = {
+        pass,
+        file: kind,
+        packets: r.packets,
+        flows: r.flows,
+        seconds: r.seconds,
+        packetsPerSecond: r.packets / r.seconds,
+        mbPerSecond: size / 1e6 / r.seconds,
+        peakRssMB: peakKB / 1024,
+        vsTshark: null,
+        vsTcptrace: null,
+        target,
+        detail: { ...r, runs: args.runs },
+      };
+      rows.push(row);
+      ours.push(row);
+      if (profileDir && existsSync(profileDir)) {
+        const files = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'));
+        if (files.length) {
+          const top = topSelfTime(join(profileDir, files[files.length - 1]!), 25);
+          profiles[`${kind}/${pass}`] = { dir: profileDir, top };
+          console.log(`  top self time (${profileDir}):`);
+          for (const t of top) console.log(`    ${t.percent.toFixed(1).padStart(5)}%  ${t.ms.toFixed(0).padStart(7)} ms  ${t.name}  ${t.where}`);
+        }
+      }
+    }
+
+    const tools: [string, string | null, string[], 'vsTshark' | 'vsTcptrace'][] = [
+      ['tshark conv,tcp', tshark, ['-r', path, '-q', '-z', 'conv,tcp'], 'vsTshark'],
+      ['tcptrace -l', tcptrace, ['-l', path], 'vsTcptrace'],
+    ];
+    for (const [label, bin, toolArgs, key] of tools) {
+      if (!bin) continue;
+      console.log(`  ${label}: running...`);
+      const t = await runTool(bin, toolArgs);
+      if (t.exitCode !== 0) {
+        console.log(`  ${label}: exit code ${t.exitCode}; its figures are not comparable\n${t.stderrTail}`);
+      }
+      console.log(`  ${label}: ${t.seconds.toFixed(2)} s, peak RSS ${fmt(mb(t.maxRssKB), 0)} MB (${t.rssBy})`);
+      rows.push({
+        pass: label,
+        file: kind,
+        packets: meta.packets,
+        flows: null,
+        seconds: t.seconds,
+        packetsPerSecond: meta.packets / t.seconds,
+        mbPerSecond: size / 1e6 / t.seconds,
+        peakRssMB: mb(t.maxRssKB),
+        vsTshark: null,
+        vsTcptrace: null,
+        target: t.exitCode === 0 ? '' : `exit ${t.exitCode}`,
+        detail: { exitCode: t.exitCode, rssBy: t.rssBy },
+      });
+      for (const o of ours) o[key] = t.seconds / o.seconds;
+    }
+  }
+
+  console.log('');
+  printTable(rows);
+  const resultsPath = join(benchDir, 'last-results.json');
+  writeFileSync(
+    resultsPath,
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        node: process.version,
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model ?? null,
+        loadAverageAtEnd: loadavg(),
+        scale: args.scale,
+        runs: args.runs,
+        targets: { pass: 'flows', file: 'flows', scale: 1, maxSeconds: TARGET_SECONDS, maxPeakRssMB: TARGET_RSS_MB },
+        units: { mbPerSecond: '10^6 bytes of capture file per second', peakRssMB: 'MiB', ratios: 'tool seconds / our seconds' },
+        captures,
+        rows,
+        profiles,
+        failures,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  console.log(`\nresults: ${resultsPath}`);
+  if (failures.length) {
+    console.error(`\nBENCH SANITY CHECK FAILED:\n${failures.map((f) => `  - ${f}`).join('\n')}`);
+    return 1;
+  }
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    console.error(`bench: ${(e as Error).stack ?? String(e)}`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,73 @@
+import { Worker } from 'node:worker_threads';
+import type { CaptureOverview } from '../protocol/messages';
+import type { FromWorker, ToWorker, WorkerInput, WorkerMethod, WorkerRequestMap } from './workerProtocol';
+
+export type AnalysisOutcome =
+  | { kind: 'done'; overview: CaptureOverview }
+  | { kind: 'unusable'; reason: string }
+  | { kind: 'failed'; reason: string };
+
+/**
+ * One analysis worker seen from the extension host: an outcome promise, progress callbacks, and request/response
+ * calls that always settle (a dead worker rejects whatever was pending).
+ */
+export class AnalysisClient {
+  readonly outcome: Promise<AnalysisOutcome>;
+  private readonly worker: Worker;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  private settle!: (o: AnalysisOutcome) => void;
+  private ended = false;
+
+  constructor(workerScript: string, input: WorkerInput, onProgress: (bytesRead: number, totalBytes: number) => void) {
+    this.outcome = new Promise((resolve) => (this.settle = resolve));
+    this.worker = new Worker(workerScript, { workerData: input });
+    this.worker.on('message', (m: FromWorker) => {
+      switch (m.type) {
+        case 'progress':
+          onProgress(m.bytesRead, m.totalBytes);
+          break;
+        case 'done':
+          this.settle({ kind: 'done', overview: m.overview });
+          break;
+        case 'unusable':
+          this.settle({ kind: 'unusable', reason: m.reason });
+          break;
+        case 'failed':
+          this.settle({ kind: 'failed', reason: m.reason });
+          break;
+        case 'response': {
+          const p = this.pending.get(m.id);
+          this.pending.delete(m.id);
+          if (p) m.ok ? p.resolve(m.result) : p.reject(new Error(m.error));
+          break;
+        }
+      }
+    });
+    this.worker.on('error', (e) => this.end(`analysis crashed: ${e.message}`));
+    this.worker.on('exit', (code) => this.end(code === 0 ? 'analysis ended' : `analysis stopped (exit code ${code})`));
+  }
+
+  request<M extends WorkerMethod>(method: M, params: WorkerRequestMap[M]['params']): Promise<WorkerRequestMap[M]['result']> {
+    if (this.ended) return Promise.reject(new Error('the analysis is no longer running'));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.worker.postMessage({ id, method, params } as ToWorker);
+    });
+  }
+
+  /** Stops the worker at once, even in the middle of parsing: this is how an analysis is cancelled. */
+  terminate(reason = 'cancelled'): void {
+    this.end(reason);
+    void this.worker.terminate();
+  }
+
+  private end(reason: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.settle({ kind: 'failed', reason });
+    for (const p of this.pending.values()) p.reject(new Error(reason));
+    this.pending.clear();
+  }
+}

@@ -1,0 +1,541 @@
+import { writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { analyzeCapture, type CaptureAnalysis, type TcpPacketObserver } from '../core/analyzeCapture';
+import { flagLetters } from '../core/decode/packet';
+import { flowCsvHeader, flowCsvRow, flowSummaries, flowSummary } from '../core/export/flows';
+import { endpointString, formatSecondsBetween, isoTime, secondsBetween } from '../core/util/format';
+import { openFileSource } from '../node/fileSource';
+import type {
+  CaptureOverview,
+  FlowRow,
+  FlowSort,
+  FlowsPage,
+  PacketRow,
+  PacketsPage,
+  TimeFormat,
+} from '../protocol/messages';
+import { MAX_FLOW_PAGE, MAX_PACKET_PAGE } from '../protocol/messages';
+
+/**
+ * What the analysis worker holds for one capture, and the queries the host sends it. Runs in the worker thread
+ * (no 'vscode' here): the flow table and the packet window never cross into the extension host, only pages do.
+ *
+ * Packet list bound: the first `packetLimit` TCP packets of the capture are kept (about 40 bytes each in typed
+ * arrays). A flow that lies wholly in that window is listed from it; a flow that reaches past it is listed by a
+ * second pass over the file that keeps only that flow's packets (again at most `packetLimit`). The main packet list
+ * document therefore never exceeds `packetLimit` lines plus a few header and problem lines, whatever the capture size.
+ */
+
+/** Compact per-packet facts, struct-of-arrays. */
+class PacketStore {
+  count = 0;
+  /** Packets seen but not kept because the store was full. */
+  dropped = 0;
+  frame: Float64Array;
+  stream: Int32Array;
+  dir: Uint8Array;
+  tsSec: Float64Array;
+  tsNsec: Uint32Array;
+  flags: Uint16Array;
+  seq: Uint32Array;
+  ack: Uint32Array;
+  len: Uint32Array;
+  win: Uint16Array;
+  fileOffset: Float64Array;
+
+  constructor(readonly limit: number) {
+    const n = Math.min(limit, 4096);
+    this.frame = new Float64Array(n);
+    this.stream = new Int32Array(n);
+    this.dir = new Uint8Array(n);
+    this.tsSec = new Float64Array(n);
+    this.tsNsec = new Uint32Array(n);
+    this.flags = new Uint16Array(n);
+    this.seq = new Uint32Array(n);
+    this.ack = new Uint32Array(n);
+    this.len = new Uint32Array(n);
+    this.win = new Uint16Array(n);
+    this.fileOffset = new Float64Array(n);
+  }
+
+  observer(onlyStream: number): TcpPacketObserver {
+    return {
+      onTcpPacket: (rec, d, stream, dir, { flows }) => {
+        if (onlyStream >= 0 && stream !== onlyStream) return;
+        if (this.count >= this.limit) {
+          this.dropped++;
+          return;
+        }
+        if (this.count === this.frame.length) this.grow();
+        const i = this.count++;
+        this.frame[i] = rec.frameNumber;
+        this.stream[i] = stream;
+        this.dir[i] = dir;
+        this.tsSec[i] = rec.tsSec;
+        this.tsNsec[i] = rec.tsNsec;
+        this.flags[i] = d.flags;
+        // Relative numbers as the CLI prints them: computed when the packet is seen.
+        this.seq[i] = flows.relSeq(stream, dir, d.seq);
+        this.ack[i] = d.flags & 0x10 ? flows.relAck(stream, dir, d.ack) : 0;
+        this.len[i] = d.payloadLength;
+        this.win[i] = d.window;
+        this.fileOffset[i] = rec.fileOffset;
+      },
+    };
+  }
+
+  private grow(): void {
+    const n = Math.min(this.limit, this.frame.length * 2);
+    const g = <T extends Float64Array | Int32Array | Uint8Array | Uint32Array | Uint16Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(n);
+      b.set(a);
+      return b;
+    };
+    this.frame = g(this.frame);
+    this.stream = g(this.stream);
+    this.dir = g(this.dir);
+    this.tsSec = g(this.tsSec);
+    this.tsNsec = g(this.tsNsec);
+    this.flags = g(this.flags);
+    this.seq = g(this.seq);
+    this.ack = g(this.ack);
+    this.len = g(this.len);
+    this.win = g(this.win);
+    this.fileOffset = g(this.fileOffset);
+  }
+}
+
+export interface PacketListText {
+  text: string;
+  /** Frame number shown on each line, 0 for header and footer lines. */
+  lineFrames: Int32Array;
+  /** Stream of each line, -1 when the line is not a TCP packet. */
+  lineStreams: Int32Array;
+  /** Problems anchored to lines of this text (whole-capture list only): what the diagnostics publish. */
+  findings: PacketListFinding[];
+}
+
+export interface PacketListFinding {
+  line: number;
+  /** Stable dotted code: capture.* from the reader, packet.* for packets the decoder rejected. */
+  code: string;
+  message: string;
+  severity: 'error' | 'warning' | 'information';
+  related?: { line: number; message: string };
+}
+
+export interface AnalyzeProgress {
+  bytesRead: number;
+  totalBytes: number;
+}
+
+export class CaptureModel {
+  readonly analysis: CaptureAnalysis;
+  private readonly window: PacketStore;
+  /** Positions in `window` grouped by stream: window indexes of stream s are byStream[start[s]..start[s+1]). */
+  private streamStart: Int32Array;
+  private byStream: Int32Array;
+  private readonly fileName: string;
+  private readonly fileBytes: number;
+  private flowViewKey = '';
+  private flowView: Int32Array | null = null;
+  private flowCache: { stream: number; store: PacketStore; positions: Int32Array } | null = null;
+
+  constructor(
+    readonly path: string,
+    readonly packetLimit: number,
+    onProgress?: (p: AnalyzeProgress) => void,
+  ) {
+    this.fileName = basename(path);
+    this.window = new PacketStore(packetLimit);
+    const source = openFileSource(path);
+    this.fileBytes = source.size ?? 0;
+    try {
+      this.analysis = analyzeCapture(source, {
+        observers: [this.window.observer(-1)],
+        onProgress: onProgress && ((bytesRead) => onProgress({ bytesRead, totalBytes: this.fileBytes })),
+      });
+    } finally {
+      source.close();
+    }
+    [this.streamStart, this.byStream] = groupByStream(this.window, this.analysis.flows.count);
+  }
+
+  get unusableReason(): string | null {
+    return this.analysis.facts.unusable?.message ?? null;
+  }
+
+  overview(): CaptureOverview {
+    const a = this.analysis;
+    const f = a.facts;
+    const first = a.firstSec + a.firstNsec / 1e9;
+    const last = a.lastSec + a.lastNsec / 1e9;
+    return {
+      fileName: this.fileName,
+      fileBytes: this.fileBytes,
+      format: f.format ?? 'unknown',
+      version: f.version ?? '',
+      byteOrder: f.byteOrder ?? '',
+      sections: f.sections,
+      interfaces: f.interfaces.length,
+      linkTypes: a.linkTypes.map((l) => ({ ...l })),
+      packets: f.packets,
+      tcpPackets: a.tcpPackets,
+      flows: a.flows.count,
+      ipFragments: a.ipFragments,
+      firstEpochSeconds: f.packets ? first : 0,
+      lastEpochSeconds: f.packets ? last : 0,
+      durationSeconds: f.packets ? secondsBetween(a.firstSec, a.firstNsec, a.lastSec, a.lastNsec) : 0,
+      errors: f.errors.map((e) => ({
+        code: e.code,
+        message: e.message,
+        offset: e.offset,
+        fatal: e.fatal,
+        ...(e.frameNumber !== undefined ? { frameNumber: e.frameNumber } : {}),
+      })),
+      problems: { malformed: a.problems.malformed, truncated: a.problems.truncated, unsupportedLink: a.problems.unsupportedLink },
+      packetWindow: { listed: this.window.count, total: a.tcpPackets, limit: this.packetLimit },
+    };
+  }
+
+  // ---------- flows ----------
+
+  private flowRow(s: number): FlowRow {
+    const f = flowSummary(this.analysis, s);
+    return {
+      stream: f.stream,
+      client: f.client,
+      server: f.server,
+      packets: f.packets,
+      bytes: f.bytes,
+      clientPackets: f.clientPackets,
+      serverPackets: f.serverPackets,
+      startSeconds: f.startTime,
+      durationSeconds: f.duration,
+      completeness: f.completeness,
+      firstFrame: f.firstFrame,
+      lastFrame: f.lastFrame,
+    };
+  }
+
+  /** Stream ids in display order for a sort and filter; the last one is cached (paging asks for it repeatedly). */
+  private view(sort: FlowSort, filter: string): Int32Array | null {
+    const needle = filter.trim().toLowerCase();
+    if (!needle && sort.column === 'stream' && !sort.descending) return null; // identity
+    const key = `${sort.column}\u0000${sort.descending}\u0000${needle}`;
+    if (key === this.flowViewKey && this.flowView) return this.flowView;
+    const n = this.analysis.flows.count;
+    const fl = this.analysis.flows;
+    const endpointText = (s: number, side: number) => {
+      const e = fl.endpoint(s, side);
+      return endpointString(e.version, e.words, e.port);
+    };
+    let ids: number[] = [];
+    if (needle) {
+      for (let s = 0; s < n; s++) {
+        const t = `${s} ${endpointText(s, 0)} ${endpointText(s, 1)}`.toLowerCase();
+        if (t.includes(needle)) ids.push(s);
+      }
+    } else {
+      ids = Array.from({ length: n }, (_, i) => i);
+    }
+    const key1 = sortKey(this, sort.column);
+    if (key1) {
+      const dirSign = sort.descending ? -1 : 1;
+      ids.sort((x, y) => {
+        const a = key1(x);
+        const b = key1(y);
+        const c = a < b ? -1 : a > b ? 1 : 0;
+        return c !== 0 ? c * dirSign : x - y;
+      });
+    } else if (sort.descending) ids.reverse();
+    this.flowView = Int32Array.from(ids);
+    this.flowViewKey = key;
+    return this.flowView;
+  }
+
+  /** @internal used by sortKey */
+  clientServer(s: number): [string, string] {
+    const f = this.analysis.flows;
+    const c = f.clientDir[s]!;
+    const cl = f.endpoint(s, c);
+    const sv = f.endpoint(s, c ^ 1);
+    return [endpointString(cl.version, cl.words, cl.port), endpointString(sv.version, sv.words, sv.port)];
+  }
+
+  flows(offset: number, count: number, sort: FlowSort, filter: string): FlowsPage {
+    const v = this.view(sort, filter);
+    const total = v ? v.length : this.analysis.flows.count;
+    const start = clamp(offset, 0, total);
+    const end = Math.min(total, start + clamp(count, 0, MAX_FLOW_PAGE));
+    const rows: FlowRow[] = [];
+    for (let i = start; i < end; i++) rows.push(this.flowRow(v ? v[i]! : i));
+    return { total, offset: start, rows };
+  }
+
+  locateFlow(stream: number, sort: FlowSort, filter: string): number {
+    const v = this.view(sort, filter);
+    if (!v) return stream >= 0 && stream < this.analysis.flows.count ? stream : -1;
+    return v.indexOf(stream);
+  }
+
+  // ---------- packets ----------
+
+  /** The packets of one flow: from the window when the flow lies inside it, else from a filtered second pass. */
+  private flowPackets(stream: number): { store: PacketStore; positions: Int32Array; complete: boolean } {
+    const a = this.analysis;
+    if (stream < 0 || stream >= a.flows.count) return { store: this.window, positions: new Int32Array(0), complete: true };
+    const lastListed = this.window.count ? this.window.frame[this.window.count - 1]! : 0;
+    const inWindow = this.window.dropped === 0 || a.flows.lastFrame[stream]! <= lastListed;
+    if (inWindow) {
+      return { store: this.window, positions: this.byStream.subarray(this.streamStart[stream]!, this.streamStart[stream + 1]!), complete: true };
+    }
+    if (this.flowCache?.stream !== stream) {
+      const store = new PacketStore(this.packetLimit);
+      const source = openFileSource(this.path);
+      try {
+        analyzeCapture(source, { observers: [store.observer(stream)] });
+      } finally {
+        source.close();
+      }
+      this.flowCache = { stream, store, positions: Int32Array.from({ length: store.count }, (_, i) => i) };
+    }
+    const c = this.flowCache;
+    return { store: c.store, positions: c.positions, complete: c.store.dropped === 0 };
+  }
+
+  packets(stream: number, offset: number, count: number): PacketsPage {
+    const { store, positions, complete } = this.flowPackets(stream);
+    const total = positions.length;
+    const start = clamp(offset, 0, total);
+    const end = Math.min(total, start + clamp(count, 0, MAX_PACKET_PAGE));
+    const rows: PacketRow[] = [];
+    for (let i = start; i < end; i++) rows.push(this.packetRow(store, positions[i]!));
+    return { total, offset: start, rows, complete };
+  }
+
+  private packetRow(st: PacketStore, i: number): PacketRow {
+    const s = st.stream[i]!;
+    const dir = st.dir[i]! as 0 | 1;
+    const [src, dst] = this.directionEndpoints(s, dir);
+    return {
+      frameNumber: st.frame[i]!,
+      stream: s,
+      dir,
+      timeSeconds: secondsBetween(this.analysis.refSec, this.analysis.refNsec, st.tsSec[i]!, st.tsNsec[i]!),
+      src,
+      dst,
+      flags: flagLetters(st.flags[i]!),
+      seq: st.seq[i]!,
+      ack: st.ack[i]!,
+      len: st.len[i]!,
+      win: st.win[i]!,
+    };
+  }
+
+  private endpointCache = new Map<number, [string, string]>();
+  private directionEndpoints(stream: number, dir: number): [string, string] {
+    let ab = this.endpointCache.get(stream);
+    if (!ab) {
+      const f = this.analysis.flows;
+      const a = f.endpoint(stream, 0);
+      const b = f.endpoint(stream, 1);
+      ab = [endpointString(a.version, a.words, a.port), endpointString(b.version, b.words, b.port)];
+      if (this.endpointCache.size > 10000) this.endpointCache.clear();
+      this.endpointCache.set(stream, ab);
+    }
+    return dir === 0 ? [ab[0], ab[1]] : [ab[1], ab[0]];
+  }
+
+  // ---------- packet list document ----------
+
+  /**
+   * The text of a packet list: every kept TCP packet (of one stream, or of the whole window when stream < 0), plus,
+   * for the whole capture, a line for each capture error and each example of a problem packet, in frame order, so
+   * diagnostics have a line to point at.
+   */
+  packetListText(stream: number, timeFormat: TimeFormat): PacketListText {
+    const a = this.analysis;
+    const lines: string[] = [];
+    const frames: number[] = [];
+    const streams: number[] = [];
+    const push = (line: string, frame: number, s: number) => {
+      lines.push(line);
+      frames.push(frame);
+      streams.push(s);
+    };
+    const timeText = (sec: number, nsec: number) =>
+      timeFormat === 'absolute' ? isoTime(sec, nsec) : formatSecondsBetween(a.refSec, a.refNsec, sec, nsec, 6);
+    const timeWidth = timeFormat === 'absolute' ? 30 : 14;
+
+    let store: PacketStore;
+    let positions: ArrayLike<number>;
+    let complete: boolean;
+    if (stream >= 0) {
+      ({ store, positions, complete } = this.flowPackets(stream));
+      const [c, s] = stream < a.flows.count ? this.clientServer(stream) : ['?', '?'];
+      push(`# ${this.fileName}: TCP stream ${stream} (${c} -> ${s}), ${positions.length} packets  [Wireshark: tcp.stream eq ${stream}]`, 0, stream);
+    } else {
+      store = this.window;
+      positions = { length: store.count } as ArrayLike<number>;
+      complete = store.dropped === 0;
+      const shown = complete ? `${store.count} TCP packets` : `first ${store.count} of ${a.tcpPackets} TCP packets`;
+      push(`# ${this.fileName}: ${a.facts.packets} packets, ${shown} in ${a.flows.count} flows`, 0, -1);
+    }
+    push(`# ${'frame'.padStart(7)} ${'time'.padStart(timeWidth)}  source -> destination  [flags] seq ack len win  stream`, 0, -1);
+
+    // Problem and error lines merged in frame order (whole-capture list only).
+    type Extra = { key: number; text: string; frame: number; finding: Omit<PacketListFinding, 'line'> };
+    const extras: Extra[] = [];
+    if (stream < 0) {
+      const lastListed = store.count ? store.frame[store.count - 1]! : Infinity;
+      for (const p of a.problems.examples) {
+        if (!complete && p.frameNumber > lastListed) continue;
+        const what = p.kind === 'unsupported_link' ? 'unsupported link type' : p.kind === 'truncated' ? 'cut by snaplen' : `malformed ${p.layer}`;
+        extras.push({
+          key: p.frameNumber,
+          frame: p.frameNumber,
+          text: `${String(p.frameNumber).padStart(9)} ${''.padStart(timeWidth)}  ! ${what}: ${p.reason}`,
+          finding: {
+            code: `packet.${p.kind}`,
+            message: `frame ${p.frameNumber}: ${what}: ${p.reason}`,
+            // A snaplen cut is how the capture was taken, not damage (tier 4): information only.
+            severity: p.kind === 'truncated' ? 'information' : 'warning',
+            related: { line: 0, message: problemTotals(a.problems) },
+          },
+        });
+      }
+      for (const e of a.facts.errors) {
+        const key = e.frameNumber ?? frameAfterOffset(store, e.offset);
+        extras.push({
+          key: key - 0.5,
+          frame: e.frameNumber ?? 0,
+          text: `${'!'.padStart(9)} ${''.padStart(timeWidth)}  capture error at byte ${e.offset}: ${e.message}`,
+          finding: {
+            code: e.code,
+            message: `${e.message} (at byte ${e.offset}${e.fatal ? '; nothing after it was read' : ''})`,
+            severity: e.fatal ? 'error' : 'warning',
+          },
+        });
+      }
+      extras.sort((x, y) => x.key - y.key);
+    }
+
+    const findings: PacketListFinding[] = [];
+    let lastPacketLine = -1;
+    let lastPacketFrame = 0;
+    const pushExtra = (e: Extra) => {
+      const f: PacketListFinding = { line: lines.length, ...e.finding };
+      // A damaged record: point at the last packet that was read whole before it.
+      if (!f.related && lastPacketLine >= 0) f.related = { line: lastPacketLine, message: `last packet read before the damage: frame ${lastPacketFrame}` };
+      findings.push(f);
+      push(e.text, e.frame, -1);
+    };
+    let x = 0;
+    for (let j = 0; j < positions.length; j++) {
+      const i = stream >= 0 ? (positions as Int32Array)[j]! : j;
+      const frame = store.frame[i]!;
+      while (x < extras.length && extras[x]!.key < frame) pushExtra(extras[x++]!);
+      lastPacketLine = lines.length;
+      lastPacketFrame = frame;
+      const s = store.stream[i]!;
+      const [src, dst] = this.directionEndpoints(s, store.dir[i]!);
+      const ack = store.ack[i]!;
+      push(
+        `${String(frame).padStart(9)} ${timeText(store.tsSec[i]!, store.tsNsec[i]!).padStart(timeWidth)}  ${src} -> ${dst}  [${flagLetters(store.flags[i]!)}] seq=${store.seq[i]} ack=${ack} len=${store.len[i]} win=${store.win[i]}  stream ${s}`,
+        frame,
+        s,
+      );
+    }
+    while (x < extras.length) pushExtra(extras[x++]!);
+    if (!complete) {
+      push(
+        `# ... ${store.dropped} more TCP packets not listed: the list keeps the first ${store.limit} (setting tcpscope.packetList.limit). ` +
+          `A flow's own packet list (command "tcpscope: Open Packet List for Flow") shows flows beyond this window.`,
+        0,
+        -1,
+      );
+    }
+    return { text: lines.join('\n') + '\n', lineFrames: Int32Array.from(frames), lineStreams: Int32Array.from(streams), findings };
+  }
+
+  // ---------- export ----------
+
+  /** Writes the flows exactly as `tcpscope flows --format csv|json` prints them. */
+  exportFlows(format: 'csv' | 'json', target: string): void {
+    const parts: string[] = [];
+    if (format === 'csv') {
+      parts.push(flowCsvHeader() + '\n');
+      for (const f of flowSummaries(this.analysis)) parts.push(flowCsvRow(f) + '\n');
+    } else {
+      parts.push('[');
+      let first = true;
+      for (const f of flowSummaries(this.analysis)) {
+        parts.push((first ? '\n  ' : ',\n  ') + JSON.stringify(f));
+        first = false;
+      }
+      parts.push(first ? ']\n' : '\n]\n');
+    }
+    writeFileSync(target, parts.join(''));
+  }
+}
+
+function problemTotals(p: CaptureAnalysis['problems']): string {
+  const shown = p.malformed + p.truncated + p.unsupportedLink > p.examples.length ? ` (the first ${p.examples.length} are listed)` : '';
+  return `this capture has ${p.malformed} malformed packets, ${p.truncated} cut by the snaplen, ${p.unsupportedLink} of unsupported link types${shown}`;
+}
+
+function groupByStream(w: PacketStore, flowCount: number): [Int32Array, Int32Array] {
+  const start = new Int32Array(flowCount + 1);
+  for (let i = 0; i < w.count; i++) start[w.stream[i]! + 1]!++;
+  for (let s = 0; s < flowCount; s++) start[s + 1]! += start[s]!;
+  const next = start.slice(0, flowCount);
+  const order = new Int32Array(w.count);
+  for (let i = 0; i < w.count; i++) order[next[w.stream[i]!]!++] = i;
+  return [start, order];
+}
+
+/** Frame number of the first kept packet at or after a file offset (Infinity when none). */
+function frameAfterOffset(w: PacketStore, offset: number): number {
+  let lo = 0;
+  let hi = w.count;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (w.fileOffset[mid]! < offset) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < w.count ? w.frame[lo]! : Infinity;
+}
+
+function sortKey(m: CaptureModel, column: FlowSort['column']): ((s: number) => number | string) | null {
+  const f = m.analysis.flows;
+  switch (column) {
+    case 'stream':
+      return null;
+    case 'packets':
+      return (s) => f.packets[s * 2]! + f.packets[s * 2 + 1]!;
+    case 'bytes':
+      return (s) => f.bytes[s * 2]! + f.bytes[s * 2 + 1]!;
+    case 'startSeconds':
+      return (s) => f.startSec[s]! + f.startNsec[s]! / 1e9;
+    case 'durationSeconds':
+      return (s) => f.endSec[s]! - f.startSec[s]! + (f.endNsec[s]! - f.startNsec[s]!) / 1e9;
+    case 'client':
+    case 'server': {
+      const idx = column === 'client' ? 0 : 1;
+      const cache = new Map<number, string>();
+      return (s) => {
+        let v = cache.get(s);
+        if (v === undefined) {
+          v = m.clientServer(s)[idx]!;
+          cache.set(s, v);
+        }
+        return v;
+      };
+    }
+  }
+}
+
+function clamp(x: number, lo: number, hi: number): number {
+  return Math.max(lo, Math.min(hi, Math.floor(Number.isFinite(x) ? x : 0)));
+}
