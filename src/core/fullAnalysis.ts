@@ -1,0 +1,72 @@
+import { analyzeCapture, analyzeCaptureAsync, type AnalyzeOptions, type CaptureAnalysis, type TcpPacketObserver } from './analyzeCapture';
+import type { AsyncByteSource, AsyncReadOptions } from './capture/asyncSource';
+import type { ByteSource } from './capture/source';
+import { EndpointStateTracker } from './analysis/endpointStates';
+import { HandshakeTracker } from './analysis/handshake';
+import { SequenceAnalyzer } from './analysis/seqAnalysis';
+import { ZeekConnTracker } from './analysis/zeek';
+import { DiagnosticsCollector } from './diagnostics/collector';
+import { diagnose } from './diagnostics/rules';
+import type { DiagnosticOptions, Finding } from './diagnostics/types';
+
+/**
+ * Everything tcpscope knows about a capture after one pass: the flow table, Wireshark's per-packet verdicts,
+ * both endpoints' state machines, Zeek's vocabulary, handshake timing and the diagnostics. The CLI, the
+ * extension's worker, the benchmark and the tests all come through here, so they cannot disagree.
+ */
+export interface FullAnalysis {
+  capture: CaptureAnalysis;
+  seq: SequenceAnalyzer;
+  states: EndpointStateTracker;
+  handshakes: HandshakeTracker;
+  zeek: ZeekConnTracker;
+  collector: DiagnosticsCollector;
+  findings: Finding[];
+}
+
+export interface FullAnalysisOptions extends Omit<AnalyzeOptions, 'observers'> {
+  /** Keep every frame's analysis flags (needed to list packets with their verdicts later). */
+  keepPerFrame?: boolean;
+  diagnostics?: Partial<DiagnosticOptions>;
+  /** Extra observers run after the built-in ones, in the same pass (they can read the built-ins' last* fields). */
+  observers?: TcpPacketObserver[];
+}
+
+interface Parts {
+  seq: SequenceAnalyzer;
+  states: EndpointStateTracker;
+  handshakes: HandshakeTracker;
+  zeek: ZeekConnTracker;
+  collector: DiagnosticsCollector;
+  observers: TcpPacketObserver[];
+}
+
+function parts(options: FullAnalysisOptions): Parts {
+  const seq = new SequenceAnalyzer({ keepPerFrame: options.keepPerFrame ?? false });
+  const states = new EndpointStateTracker();
+  const handshakes = new HandshakeTracker();
+  const zeek = new ZeekConnTracker();
+  // The collector reads the sequence analyzer's verdict for the same packet: it must come after it.
+  const collector = new DiagnosticsCollector(seq, { bucketSeconds: options.diagnostics?.stormBucketSeconds ?? 1 });
+  return { seq, states, handshakes, zeek, collector, observers: [seq, states, handshakes, zeek, collector, ...(options.observers ?? [])] };
+}
+
+function complete(capture: CaptureAnalysis, p: Parts, options: FullAnalysisOptions): FullAnalysis {
+  p.states.finish(capture.lastSec, capture.lastNsec);
+  p.collector.finish();
+  const { seq, states, handshakes, zeek, collector } = p;
+  const findings = diagnose({ analysis: capture, seq, states, collector }, options.diagnostics ?? {});
+  return { capture, seq, states, handshakes, zeek, collector, findings };
+}
+
+export function analyzeFull(source: ByteSource, options: FullAnalysisOptions = {}): FullAnalysis {
+  const p = parts(options);
+  const capture = analyzeCapture(source, { ...options, observers: p.observers });
+  return complete(capture, p, options);
+}
+
+export async function analyzeFullAsync(source: AsyncByteSource, options: FullAnalysisOptions & AsyncReadOptions = {}): Promise<FullAnalysis> {
+  const p = parts(options);
+  const capture = await analyzeCaptureAsync(source, { ...options, observers: p.observers });
+  return complete(capture, p, options);
+}
