@@ -1,38 +1,58 @@
 import { existsSync, statSync } from 'node:fs';
-import { analyzeCapture, type CaptureAnalysis, type TcpPacketObserver } from '../core/analyzeCapture';
+import type { CaptureAnalysis, TcpPacketObserver } from '../core/analyzeCapture';
+import { analysisFlagNames, type SequenceAnalyzer } from '../core/analysis/seqAnalysis';
 import { flagLetters } from '../core/decode/packet';
+import { SEVERITY_RANK, type Finding, type Severity } from '../core/diagnostics/types';
+import { FLOW_REPORT_CSV_COLUMNS, FlowReporter, flowReportCsvRow, zeekConnLog, type FlowReport } from '../core/export/flowReport';
+import { analyzeFull, type FullAnalysis } from '../core/fullAnalysis';
 import { describeResolution } from '../core/capture/timestamp';
-import { flowCsvHeader, flowCsvRow, flowSummaries, type FlowSummary } from '../core/export/flows';
+import { TCP_STATE_NAMES as STATE_NAMES } from '../core/analysis/endpointStates';
 import { endpointString, formatSecondsBetween, isoTime } from '../core/util/format';
 import { openFileSource } from '../node/fileSource';
 import { Output } from './output';
 
-const USAGE = `usage: tcpscope <command> <capture> [--format FORMAT]
+const USAGE = `usage: tcpscope <command> <capture> [--format FORMAT] [--fail-on error|warning|info]
 
 commands:
-  summary   what the capture holds          --format text|json
-  flows     one line per TCP connection     --format text|json|csv
-  packets   one line per TCP packet         --format text|jsonl
+  summary   what the capture holds                 --format text|json
+  flows     one line per TCP connection            --format text|json|csv|zeek
+  packets   one line per TCP packet                --format text|jsonl
+  diagnose  the TCP problems found, with evidence  --format text|json  [--fail-on error|warning|info]
 
-exit codes: 0 done, 2 unusable input or bad arguments`;
+exit codes: 0 done; 1 diagnose found a problem at or above --fail-on (default error);
+            2 unusable input or bad arguments`;
 
 const FORMATS: Record<string, string[]> = {
   summary: ['text', 'json'],
-  flows: ['text', 'json', 'csv'],
+  flows: ['text', 'json', 'csv', 'zeek'],
   packets: ['text', 'jsonl'],
+  diagnose: ['text', 'json'],
 };
+const SEVERITIES: Severity[] = ['error', 'warning', 'info'];
 
 class UsageError extends Error {}
 
-function parseArgs(argv: string[]): { command: string; file: string; format: string } {
+interface Args {
+  command: string;
+  file: string;
+  format: string;
+  failOn: Severity;
+}
+
+function parseArgs(argv: string[]): Args {
   const positional: string[] = [];
   let format: string | undefined;
+  let failOn: string = 'error';
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--format' || a === '-f') {
       format = argv[++i];
       if (!format) throw new UsageError('--format needs a value');
     } else if (a.startsWith('--format=')) format = a.slice(9);
+    else if (a === '--fail-on') {
+      failOn = argv[++i] ?? '';
+      if (!failOn) throw new UsageError('--fail-on needs a value');
+    } else if (a.startsWith('--fail-on=')) failOn = a.slice(10);
     else if (a === '--help' || a === '-h') throw new UsageError('');
     else if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option ${a}`);
     else positional.push(a);
@@ -45,7 +65,8 @@ function parseArgs(argv: string[]): { command: string; file: string; format: str
   if (!FORMATS[command]!.includes(format)) {
     throw new UsageError(`${command} does not know --format ${format} (use ${FORMATS[command]!.join(', ')})`);
   }
-  return { command, file, format };
+  if (!SEVERITIES.includes(failOn as Severity)) throw new UsageError(`--fail-on takes error, warning or info, not '${failOn}'`);
+  return { command, file, format, failOn: failOn as Severity };
 }
 
 function main(argv: string[]): number {
@@ -60,13 +81,11 @@ function main(argv: string[]): number {
     }
     throw e;
   }
-  const { command, file, format } = args;
+  const { command, file, format, failOn } = args;
   if (!existsSync(file)) return unusable(file, 'no such file');
   if (statSync(file).isDirectory()) return unusable(file, 'is a directory, not a capture file');
 
   const out = new Output(process.stdout);
-  const observers: TcpPacketObserver[] = [];
-  if (command === 'packets') observers.push(packetPrinter(out, format));
 
   let source;
   try {
@@ -74,24 +93,32 @@ function main(argv: string[]): number {
   } catch (e) {
     return unusable(file, (e as NodeJS.ErrnoException).code === 'EACCES' ? 'permission denied' : String((e as Error).message));
   }
-  let analysis: CaptureAnalysis;
+  let full: FullAnalysis;
   try {
-    analysis = analyzeCapture(source, { observers });
+    full = analyzeFull(source, {
+      observers: ({ seq }) => (command === 'packets' ? [packetPrinter(out, format, seq)] : []),
+    });
   } finally {
     source.close();
   }
+  const analysis = full.capture;
   if (analysis.facts.unusable) {
     out.discard();
     return unusable(file, analysis.facts.unusable.message);
   }
-  if (command === 'summary') printSummary(out, file, analysis, format);
-  else if (command === 'flows') printFlows(out, analysis, format);
+  let exitCode = 0;
+  if (command === 'summary') printSummary(out, file, full, format);
+  else if (command === 'flows') printFlows(out, full, format);
+  else if (command === 'diagnose') {
+    printFindings(out, full.findings, format);
+    if (full.findings.some((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK[failOn])) exitCode = 1;
+  }
   out.flush();
   // Damage after the good part is reported but is not a failure: everything before it was analysed.
   for (const err of analysis.facts.errors) {
     process.stderr.write(`tcpscope: ${file}: warning: ${err.message} (at byte ${err.offset})\n`);
   }
-  return 0;
+  return exitCode;
 }
 
 function unusable(file: string, reason: string): number {
@@ -134,8 +161,16 @@ function summaryObject(file: string, a: CaptureAnalysis) {
   };
 }
 
-function printSummary(out: Output, file: string, a: CaptureAnalysis, format: string): void {
-  const s = summaryObject(file, a);
+function printSummary(out: Output, file: string, full: FullAnalysis, format: string): void {
+  const a = full.capture;
+  const s = {
+    ...summaryObject(file, a),
+    flowsByClientState: countBy(full, (st) => st.clientState),
+    flowsByServerState: countBy(full, (st) => st.serverState),
+    flowsByConnState: full.zeek.connStateCounts(),
+    findings: { error: 0, warning: 0, info: 0 } as Record<Severity, number>,
+  };
+  for (const f of full.findings) s.findings[f.severity]++;
   if (format === 'json') {
     out.write(JSON.stringify(s, null, 2) + '\n');
     return;
@@ -162,56 +197,118 @@ function printSummary(out: Output, file: string, a: CaptureAnalysis, format: str
   }
   if (a.ipFragments) lines.push(`  IP fragments  ${a.ipFragments} (not reassembled)`);
   for (const e of s.errors) lines.push(`  error         ${e.message} (byte ${e.offset})`);
+  if (s.flows) {
+    const fmt = (m: Record<string, number>) =>
+      Object.entries(m)
+        .filter(([, n]) => n > 0)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ');
+    lines.push(`  conn_state    ${fmt(s.flowsByConnState)}`);
+    lines.push(`  client ends   ${fmt(s.flowsByClientState)}`);
+    lines.push(`  server ends   ${fmt(s.flowsByServerState)}`);
+  }
+  lines.push(`  findings      ${s.findings.error} errors, ${s.findings.warning} warnings, ${s.findings.info} notes (tcpscope diagnose for details)`);
   out.write(lines.join('\n') + '\n');
 }
 
-function printFlows(out: Output, a: CaptureAnalysis, format: string): void {
+function countBy(full: FullAnalysis, key: (r: { clientState: string; serverState: string }) => string): Record<string, number> {
+  const out: Record<string, number> = {};
+  const flows = full.capture.flows;
+  for (let s = 0; s < flows.count; s++) {
+    const c = flows.clientDir[s]!;
+    const k = key({ clientState: STATE_NAMES[full.states.stateOf(s, c)]!, serverState: STATE_NAMES[full.states.stateOf(s, c ^ 1)]! });
+    out[k] = (out[k] ?? 0) + 1;
+  }
+  return out;
+}
+
+function printFlows(out: Output, full: FullAnalysis, format: string): void {
+  const reporter = new FlowReporter(full);
+  const count = full.capture.flows.count;
+  if (format === 'zeek') {
+    out.write(zeekConnLog(full));
+    return;
+  }
   if (format === 'json') {
     out.write('[');
-    let first = true;
-    for (const f of flowSummaries(a)) {
-      out.write((first ? '\n  ' : ',\n  ') + JSON.stringify(f));
-      first = false;
-    }
-    out.write(first ? ']\n' : '\n]\n');
+    for (let s = 0; s < count; s++) out.write((s ? ',\n  ' : '\n  ') + JSON.stringify(reporter.report(s)));
+    out.write(count ? '\n]\n' : ']\n');
     return;
   }
   if (format === 'csv') {
-    out.write(flowCsvHeader() + '\n');
-    for (const f of flowSummaries(a)) out.write(flowCsvRow(f) + '\n');
+    out.write(FLOW_REPORT_CSV_COLUMNS.join(',') + '\n');
+    for (let s = 0; s < count; s++) out.write(flowReportCsvRow(reporter.report(s)) + '\n');
     return;
   }
-  const rows: FlowSummary[] = [...flowSummaries(a)];
+  const rows: FlowReport[] = [];
+  for (let s = 0; s < count; s++) rows.push(reporter.report(s));
   const cw = Math.max(6, ...rows.map((r) => r.client.length));
   const sw = Math.max(6, ...rows.map((r) => r.server.length));
   out.write(
-    `${'stream'.padStart(6)}  ${'client'.padEnd(cw)}  ${'server'.padEnd(sw)}  ${'packets'.padStart(8)}  ${'bytes'.padStart(11)}  ${'start'.padStart(12)}  ${'duration'.padStart(12)}\n`,
+    `${'stream'.padStart(6)}  ${'client'.padEnd(cw)}  ${'server'.padEnd(sw)}  ${'state'.padEnd(6)} ${'client end'.padEnd(12)} ${'server end'.padEnd(12)} ${'packets'.padStart(7)} ${'bytes'.padStart(10)} ${'start'.padStart(10)} ${'duration'.padStart(10)} ${'retx'.padStart(5)} ${'rtt ms'.padStart(8)}  history\n`,
   );
   for (const r of rows) {
     out.write(
-      `${String(r.stream).padStart(6)}  ${r.client.padEnd(cw)}  ${r.server.padEnd(sw)}  ${String(r.packets).padStart(8)}  ${String(r.bytes).padStart(11)}  ${r.startTime.toFixed(6).padStart(12)}  ${r.duration.toFixed(6).padStart(12)}\n`,
+      `${String(r.stream).padStart(6)}  ${r.client.padEnd(cw)}  ${r.server.padEnd(sw)}  ${r.connState.padEnd(6)} ${r.clientState.padEnd(12)} ${r.serverState.padEnd(12)} ${String(r.packets).padStart(7)} ${String(r.bytes).padStart(10)} ${r.startTime.toFixed(3).padStart(10)} ${r.duration.toFixed(3).padStart(10)} ${String(r.counters.retransmissions).padStart(5)} ${(r.rtt ? r.rtt.medianMs.toFixed(3) : r.irttMs !== null ? r.irttMs.toFixed(3) : '-').padStart(8)}  ${r.history}\n`,
     );
   }
   if (rows.length === 0) out.write('(no TCP flows)\n');
 }
 
-function packetPrinter(out: Output, format: string): TcpPacketObserver {
+function printFindings(out: Output, findings: Finding[], format: string): void {
+  if (format === 'json') {
+    out.write(JSON.stringify(findings, null, 2) + '\n');
+    return;
+  }
+  if (findings.length === 0) {
+    out.write('no problems found\n');
+    return;
+  }
+  for (const f of findings) {
+    const when = f.window ? ` [${f.window.start}s - ${f.window.end}s]` : '';
+    out.write(`${f.severity.toUpperCase().padEnd(7)} ${f.code}${when}\n  ${f.message}\n`);
+    out.write(wrap(f.explanation, 100, '  ') + '\n');
+    if (f.frames.length) out.write(`  frames: ${f.frames.slice(0, 12).join(', ')}${f.frames.length > 12 ? ', ...' : ''}\n`);
+    if (f.streams.length) out.write(`  streams: ${f.streams.slice(0, 12).join(', ')}${f.streams.length > 12 ? ', ...' : ''} (tcp.stream)\n`);
+    out.write('\n');
+  }
+}
+
+function wrap(text: string, width: number, indent: string): string {
+  const words = text.split(/\s+/);
+  const lines: string[] = [];
+  let line = indent;
+  for (const w of words) {
+    if (line.length + w.length + 1 > width && line.trim()) {
+      lines.push(line);
+      line = indent;
+    }
+    line += (line.trim() ? ' ' : '') + w;
+  }
+  if (line.trim()) lines.push(line);
+  return lines.join('\n');
+}
+
+function packetPrinter(out: Output, format: string, seq: SequenceAnalyzer): TcpPacketObserver {
   return {
     onTcpPacket(rec, d, stream, dir, { flows, refSec, refNsec }) {
       const src = endpointString(d.ipVersion, [d.src0, d.src1, d.src2, d.src3], d.srcPort);
       const dst = endpointString(d.ipVersion, [d.dst0, d.dst1, d.dst2, d.dst3], d.dstPort);
       const time = formatSecondsBetween(refSec, refNsec, rec.tsSec, rec.tsNsec);
-      const seq = flows.relSeq(stream, dir, d.seq);
+      const seqRel = flows.relSeq(stream, dir, d.seq);
       // Like Wireshark: relative only when the ACK flag makes the field meaningful, raw otherwise.
       const ack = d.flags & 0x10 ? flows.relAck(stream, dir, d.ack) : d.ack;
       const flags = flagLetters(d.flags);
+      const analysis = analysisFlagNames(seq.lastFlags);
+      const win = seq.lastWindowScaled;
       if (format === 'jsonl') {
         out.write(
-          `{"frame":${rec.frameNumber},"stream":${stream},"time":${time},"src":"${src}","dst":"${dst}","flags":"${flags}","seq":${seq},"ack":${ack},"len":${d.payloadLength},"win":${d.window}}\n`,
+          `{"frame":${rec.frameNumber},"stream":${stream},"time":${time},"src":"${src}","dst":"${dst}","flags":"${flags}","seq":${seqRel},"ack":${ack},"len":${d.payloadLength},"win":${win},"winRaw":${d.window},"analysis":${JSON.stringify(analysis)}${seq.lastDupAckNum ? `,"dupAckNum":${seq.lastDupAckNum},"dupAckFrame":${seq.lastDupAckFrame}` : ''}}\n`,
         );
       } else {
+        const notes = analysis.length ? `  [${analysis.join(', ')}${seq.lastDupAckNum ? ` #${seq.lastDupAckNum} of ${seq.lastDupAckFrame}` : ''}]` : '';
         out.write(
-          `${String(rec.frameNumber).padStart(7)} ${time.padStart(14)}  ${src} -> ${dst}  [${flags}] seq=${seq} ack=${ack} len=${d.payloadLength} win=${d.window}  stream ${stream}\n`,
+          `${String(rec.frameNumber).padStart(7)} ${time.padStart(14)}  ${src} -> ${dst}  [${flags}] seq=${seqRel} ack=${ack} len=${d.payloadLength} win=${win}  stream ${stream}${notes}\n`,
         );
       }
     },

@@ -3,6 +3,7 @@ import type { AsyncByteSource, AsyncReadOptions } from './capture/asyncSource';
 import type { ByteSource } from './capture/source';
 import { EndpointStateTracker } from './analysis/endpointStates';
 import { HandshakeTracker } from './analysis/handshake';
+import { RttCollector } from './analysis/rtt';
 import { SequenceAnalyzer } from './analysis/seqAnalysis';
 import { ZeekConnTracker } from './analysis/zeek';
 import { DiagnosticsCollector } from './diagnostics/collector';
@@ -20,6 +21,7 @@ export interface FullAnalysis {
   states: EndpointStateTracker;
   handshakes: HandshakeTracker;
   zeek: ZeekConnTracker;
+  rtt: RttCollector;
   collector: DiagnosticsCollector;
   findings: Finding[];
 }
@@ -28,8 +30,11 @@ export interface FullAnalysisOptions extends Omit<AnalyzeOptions, 'observers'> {
   /** Keep every frame's analysis flags (needed to list packets with their verdicts later). */
   keepPerFrame?: boolean;
   diagnostics?: Partial<DiagnosticOptions>;
-  /** Extra observers run after the built-in ones, in the same pass (they can read the built-ins' last* fields). */
-  observers?: TcpPacketObserver[];
+  /**
+   * Extra observers run after the built-in ones, in the same pass; they get the built-ins so they can read their
+   * verdict for the packet (lastFlags, lastAckRtt...).
+   */
+  observers?: (builtIn: { seq: SequenceAnalyzer; states: EndpointStateTracker }) => TcpPacketObserver[];
 }
 
 interface Parts {
@@ -37,6 +42,7 @@ interface Parts {
   states: EndpointStateTracker;
   handshakes: HandshakeTracker;
   zeek: ZeekConnTracker;
+  rtt: RttCollector;
   collector: DiagnosticsCollector;
   observers: TcpPacketObserver[];
 }
@@ -46,17 +52,18 @@ function parts(options: FullAnalysisOptions): Parts {
   const states = new EndpointStateTracker();
   const handshakes = new HandshakeTracker();
   const zeek = new ZeekConnTracker();
+  const rtt = new RttCollector(seq);
   // The collector reads the sequence analyzer's verdict for the same packet: it must come after it.
   const collector = new DiagnosticsCollector(seq, { bucketSeconds: options.diagnostics?.stormBucketSeconds ?? 1 });
-  return { seq, states, handshakes, zeek, collector, observers: [seq, states, handshakes, zeek, collector, ...(options.observers ?? [])] };
+  return { seq, states, handshakes, zeek, rtt, collector, observers: [seq, states, handshakes, zeek, rtt, collector, ...(options.observers?.({ seq, states }) ?? [])] };
 }
 
 function complete(capture: CaptureAnalysis, p: Parts, options: FullAnalysisOptions): FullAnalysis {
   p.states.finish(capture.lastSec, capture.lastNsec);
   p.collector.finish();
-  const { seq, states, handshakes, zeek, collector } = p;
+  const { seq, states, handshakes, zeek, rtt, collector } = p;
   const findings = diagnose({ analysis: capture, seq, states, collector }, options.diagnostics ?? {});
-  return { capture, seq, states, handshakes, zeek, collector, findings };
+  return { capture, seq, states, handshakes, zeek, rtt, collector, findings };
 }
 
 export function analyzeFull(source: ByteSource, options: FullAnalysisOptions = {}): FullAnalysis {

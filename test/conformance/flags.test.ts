@@ -6,7 +6,7 @@ import type { PacketRecord } from '../../src/core/capture/types';
 import type { DecodedPacket } from '../../src/core/decode/packet';
 import { SequenceAnalyzer, TCP_ANALYSIS_FLAG_NAMES } from '../../src/core/analysis/seqAnalysis';
 import { openFileSource } from '../../src/node/fileSource';
-import { listCaptures, readTruthFrames, sharedCapturesDir } from '../support/shared';
+import { listCaptures, readTruth, readTruthFrames, sharedCapturesDir } from '../support/shared';
 
 /**
  * Frame-by-frame agreement of the sequence analysis with tshark 4.0.17 on the shared corpus: every
@@ -60,6 +60,12 @@ class Recorder implements TcpPacketObserver {
   }
 }
 
+interface TruthStream {
+  stream: number;
+  flags?: Record<string, number>;
+  dir?: { a_to_b?: { rst?: number }; b_to_a?: { rst?: number } };
+}
+
 interface Score {
   tp: number;
   fp: number;
@@ -90,6 +96,36 @@ test('conformance: tcp.analysis flags against tshark truth', { skip: dir ? false
   };
   let files = 0;
   let frames = 0;
+  let streamsChecked = 0;
+  const streamDiffs: string[] = [];
+  // Per-stream totals against the truth JSON (tshark -Y counts per tcp.stream).
+  const checkStreams = (capture: string, a: SequenceAnalyzer) => {
+    const truth = readTruth(dir!, capture);
+    const streams = (truth?.streams ?? []) as TruthStream[];
+    for (const t of streams) {
+      streamsChecked++;
+      const ours = a.streamStats(t.stream);
+      const want = (k: string) => t.flags?.[k] ?? 0;
+      const pairs: Array<[string, number, number]> = [
+        ['retransmission', ours.retransmissions, want('retransmission')],
+        ['fast_retransmission', ours.fastRetransmissions, want('fast_retransmission')],
+        ['spurious_retransmission', ours.spuriousRetransmissions, want('spurious_retransmission')],
+        ['out_of_order', ours.outOfOrder, want('out_of_order')],
+        ['lost_segment', ours.lostSegments, want('lost_segment')],
+        ['ack_lost_segment', ours.ackedUnseen, want('ack_lost_segment')],
+        ['duplicate_ack', ours.duplicateAcks, want('duplicate_ack')],
+        ['zero_window', ours.zeroWindows, want('zero_window')],
+        ['zero_window_probe', ours.zeroWindowProbes, want('zero_window_probe')],
+        ['window_full', ours.windowFull, want('window_full')],
+        ['window_update', ours.windowUpdates, want('window_update')],
+        ['keep_alive', ours.keepAlives, want('keep_alive')],
+        ['rst', ours.resets, (t.dir?.a_to_b?.rst ?? 0) + (t.dir?.b_to_a?.rst ?? 0)],
+      ];
+      const bad = pairs.filter(([, o, w]) => o !== w).map(([k, o, w]) => `${k} ours ${o} tshark ${w}`);
+      if (bad.length && streamDiffs.length < 20) streamDiffs.push(`${capture} stream ${t.stream}: ${bad.join(', ')}`);
+      else if (bad.length) streamDiffs.push('');
+    }
+  };
   for (const capture of listCaptures(dir!)) {
     const truth = readTruthFrames(dir!, capture);
     if (!truth) continue;
@@ -99,6 +135,7 @@ test('conformance: tcp.analysis flags against tshark truth', { skip: dir ? false
     const src = openFileSource(join(dir!, capture));
     analyzeCapture(src, { observers: [analyzer, rec], keepPacketIndex: true });
     src.close();
+    checkStreams(capture, analyzer);
     const perFile: Score[] = names.map(() => ({ tp: 0, fp: 0, fn: 0 }));
     const examples: string[][] = names.map(() => []);
     for (const t of truth) {
@@ -157,11 +194,13 @@ test('conformance: tcp.analysis flags against tshark truth', { skip: dir ? false
   for (const v of Object.values(values)) {
     lines.push(`  ${v.name.padEnd(24)} ${v.agree}/${v.total} (${pct(v.agree / v.total)}%)${v.firstDiffs.length ? '\n      ' + v.firstDiffs.join('\n      ') : ''}`);
   }
+  lines.push(`per-stream totals: ${streamsChecked - streamDiffs.length}/${streamsChecked} streams agree`, ...streamDiffs.filter(Boolean).map((x) => '  ' + x));
   if (fileRows.length) lines.push('files that differ:', ...fileRows);
   console.log(lines.join('\n'));
 
   const failing = names.filter((_, b) => precision(total[b]!) < BAR || recall(total[b]!) < BAR);
   assert.deepEqual(failing, [], `flags below ${BAR * 100}% precision or recall: ${failing.join(', ')}`);
+  assert.ok(streamDiffs.length <= streamsChecked * (1 - BAR), `${streamDiffs.length} streams with per-stream totals unlike tshark's`);
   for (const name of ['duplicate_ack_num', 'duplicate_ack_frame']) {
     const v = values[name]!;
     assert.ok(v.agree / v.total >= BAR, `${name}: ${v.agree}/${v.total} frames agree`);

@@ -977,8 +977,11 @@ export interface Endpoint {
 export interface ConversationOptions {
   client: Endpoint;
   server: Endpoint;
-  /** Start time in seconds since the epoch (float). */
-  start?: number;
+  /**
+   * Start time: seconds since the epoch, or {sec, nsec} when the start must be exact (a float of today's epoch
+   * seconds only holds about a quarter of a microsecond).
+   */
+  start?: number | { sec: number; nsec: number };
   /** Round-trip time in seconds; handshake and ack() spacing use it. */
   rtt?: number;
   clientIsn?: number;
@@ -1025,6 +1028,8 @@ export interface SegmentOptions {
   options?: TcpOptionSpec;
   /** The segment is sent but not captured and not delivered (lost before the capture point). */
   lost?: boolean;
+  /** Captured but not accepted by the receiver (a zero-window probe, data beyond the window). */
+  rejected?: boolean;
   /** Advance the sender's next sequence number (default true unless seq was given). */
   advance?: boolean;
 }
@@ -1047,8 +1052,14 @@ export class TcpConversation {
 
   constructor(o: ConversationOptions) {
     this.o = o;
-    this.tBase = Math.floor(o.start ?? 1_700_000_000);
-    this.t = Math.round(((o.start ?? 1_700_000_000) - this.tBase) * 1e9);
+    const start = o.start ?? 1_700_000_000;
+    if (typeof start === 'number') {
+      this.tBase = Math.floor(start);
+      this.t = Math.round((start - this.tBase) * 1e9);
+    } else {
+      this.tBase = start.sec;
+      this.t = start.nsec;
+    }
     const mk = (ep: Endpoint, isn: number, win: number, tsBase: number): SideState => ({
       ep,
       isn,
@@ -1127,7 +1138,7 @@ export class TcpConversation {
       this.records.push({ data: frame, sec, nsec: this.t % 1e9 });
     }
     if (options.timestamps) peer.lastTsFromPeer = options.timestamps[0];
-    this.deliver(peer, seq, seqSpace, flags);
+    if (!s.rejected && !s.lost) this.deliver(peer, seq, seqSpace, flags);
     return this;
   }
 
@@ -1150,6 +1161,15 @@ export class TcpConversation {
     if (seqLt(rx.rcv, seq)) {
       rx.ooo.push([seq, end]);
       rx.ooo.sort((a, b) => (seqLt(a[0], b[0]) ? -1 : 1));
+      // A receiver reports contiguous out-of-order data as one SACK block.
+      const merged: Array<[number, number]> = [];
+      for (const r of rx.ooo) {
+        const last = merged.at(-1);
+        if (last && !seqLt(last[1], r[0])) {
+          if (seqLt(last[1], r[1])) last[1] = r[1];
+        } else merged.push([r[0], r[1]]);
+      }
+      rx.ooo = merged;
       return;
     }
     if (seqLt(rx.rcv, end)) rx.rcv = end;
@@ -1185,14 +1205,18 @@ export class TcpConversation {
     return this.segment('server', { flags: RST | ACK, win: 0 });
   }
 
-  /** Data from `from`, cut into MSS-sized PSH/ACK segments sent back to back (`gap` seconds apart). */
-  send(from: Side, bytes: number, opts: { gap?: number; lostSegments?: number[] } = {}): this {
+  /** Data (a length of filler, or bytes) from `from`, cut into MSS-sized segments (PSH on the last), sent back to back (`gap` seconds apart). */
+  send(from: Side, bytes: number | Uint8Array, opts: { gap?: number; lostSegments?: number[] } = {}): this {
     const mss = this.o.mss ?? 1460;
+    const data = typeof bytes === 'number' ? undefined : bytes;
+    const total = data ? data.length : (bytes as number);
     let i = 0;
-    for (let left = bytes; left > 0; i++) {
+    for (let left = total; left > 0; i++) {
       const n = Math.min(mss, left);
+      const from0 = total - left;
       left -= n;
-      this.segment(from, { flags: left === 0 ? PSH | ACK : ACK, len: n, lost: opts.lostSegments?.includes(i) ?? false });
+      const payload = data ? data.subarray(from0, from0 + n) : undefined;
+      this.segment(from, { flags: left === 0 ? PSH | ACK : ACK, len: n, ...(payload ? { payload } : {}), lost: opts.lostSegments?.includes(i) ?? false });
       if (left > 0) this.wait(opts.gap ?? 0.00002);
     }
     return this;

@@ -290,6 +290,7 @@ test('pcapng: a packet naming an interface its section never described is skippe
   const file = pcapng(section({}, idb(), epb({ data: syn }), epb({ iface: 3, data: syn }), epb({ data: syn })), section({ bigEndian: true }, epb({ data: syn })));
   const { facts, packets, errors } = read(file);
   assert.deepEqual(packets.map((p) => p.frame), [1, 2]);
+  assert.equal(facts.packets, 2);
   assert.equal(errors.length, 2);
   assert.ok(errors.every((e) => e.code === 'capture.unknown_interface' && !e.fatal));
   // Interface 0 of section 1 does not exist: ids do not carry over between sections.

@@ -135,6 +135,8 @@ export class EndpointStateTracker implements TcpPacketObserver {
   private refNsec = 0;
   private endNs = NaN;
   private flows: FlowTable | undefined;
+  /** Latest stream of each flow-table tuple, to end an earlier stream's TIME_WAIT when its 4-tuple is reused. */
+  private tupleLast = new Int32Array(1024).fill(-1);
 
   constructor(initialStreams = 1024) {
     this.cap = initialStreams;
@@ -171,7 +173,10 @@ export class EndpointStateTracker implements TcpPacketObserver {
     const state = this.state;
     const eflags = this.eflags;
 
-    if (!(this.sflags[s]! & ST_STARTED)) this.start(s, x, y, f, ns);
+    if (!(this.sflags[s]! & ST_STARTED)) {
+      this.start(s, x, y, f, ns);
+      this.reuse(ctx.flows, s, frame, ns);
+    }
     const wasSeen = (eflags[x]! & EP_SEEN) !== 0;
     eflags[x]! |= EP_SEEN;
 
@@ -439,6 +444,28 @@ export class EndpointStateTracker implements TcpPacketObserver {
     }
     this.initState[x] = this.state[x] = ix;
     this.initState[y] = this.state[y] = iy;
+  }
+
+  /**
+   * A SYN that opens a new stream on a 4-tuple still held by an earlier stream ends that stream's TIME_WAIT: the
+   * endpoint in TIME_WAIT accepted the new connection (or its host reused the port), so that socket is gone.
+   */
+  private reuse(flows: FlowTable, s: number, frame: number, ns: number): void {
+    if (s >= flows.count) return;
+    const t = flows.tuple[s]!;
+    if (t >= this.tupleLast.length) {
+      let n = this.tupleLast.length;
+      while (n <= t) n *= 2;
+      const old = this.tupleLast.length;
+      this.tupleLast = grow(this.tupleLast, n);
+      this.tupleLast.fill(-1, old);
+    }
+    const prev = this.tupleLast[t]!;
+    this.tupleLast[t] = s;
+    if (prev < 0 || prev === s) return;
+    for (let side = 0; side < 2; side++) {
+      if (this.state[prev * 2 + side] === TcpState.TimeWait) this.move(prev, prev * 2 + side, TcpState.Closed, frame, ns);
+    }
   }
 
   private move(s: number, e: number, to: TcpState, frame: number, ns: number): void {

@@ -359,7 +359,7 @@ function nextPow2(n: number): number {
   return p;
 }
 
-type Typed = Uint8Array | Uint32Array | Int32Array | Float64Array;
+type Typed = Uint8Array | Int8Array | Uint16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
 export function grow<T extends Typed>(a: T, size: number): T {
   const b = new (a.constructor as new (n: number) => T)(size);
   b.set(a as never);

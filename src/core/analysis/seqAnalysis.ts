@@ -111,13 +111,26 @@ const C_WINFULL = 9;
 const C_WINUPDATE = 10;
 const C_KEEPALIVE = 11;
 const C_RST = 12;
-const C_MAXBIF = 13;
-const COUNTERS = 14;
+const COUNTERS = 13;
+
+// Per-direction bits.
+const B_KEEP_ALIVE = 1; // the direction's last packet was a keep-alive
+const B_ZWP = 2; // ... a zero-window probe
+const B_VALID_BIF = 4; // bytes in flight trusted (no gap since the peer's last ACK)
+const B_FIRST_ACK = 8; // a SYN was seen and no pure ACK since: the window is not scaled yet (issue 14690)
+const B_SEEN = 16; // the direction has sent a packet
+const B_SACK = 32; // the direction's last packet carried SACK blocks (sackBytes is their length)
 
 export class SequenceAnalyzer implements TcpPacketObserver {
   // ---- results of the last onTcpPacket ----
   /** Flag mask (TA_*) of the last packet. */
   lastFlags = 0;
+  /**
+   * The flags the analysis reached for the last packet, even where tshark shows none: when the snaplen cut the
+   * TCP options, tshark abandons the header before printing its analysis (lastFlags is then 0, as in tshark),
+   * although the verdict was reached and shapes later ones. Header-only captures keep their retransmissions here.
+   */
+  lastVerdict = 0;
   /** tcp.analysis.duplicate_ack_num, 0 when not a duplicate ACK. */
   lastDupAckNum = 0;
   /** tcp.analysis.duplicate_ack_frame (the last ACK that moved the ACK number), 0 when not a duplicate ACK. */
@@ -148,7 +161,11 @@ export class SequenceAnalyzer implements TcpPacketObserver {
   private irttNs: Float64Array; // 0 = unknown, as Wireshark's zero nstime
   private mptcpOps: Uint8Array; // MPTCP option subtypes seen so far (bit per subtype), connection-wide
   private hasMptcp: Uint8Array;
+  private maxBif: Uint32Array;
+  /** Row + 1 of a stream's counters in `counters`, 0 before its first flag: most flows never need one. */
+  private counterRow: Int32Array;
   private counters: Uint32Array;
+  private counterRows = 0;
 
   // ---- per direction (stream * 2 + dir) ----
   private nextSeq: Uint32Array; // highest seq + len seen (0 = none, as in Wireshark)
@@ -158,18 +175,14 @@ export class SequenceAnalyzer implements TcpPacketObserver {
   private lastAckTime: Float64Array;
   private lastNonDupAck: Uint32Array; // frame
   private dupAckNum: Int32Array; // -1: an "ACKed unseen" verdict is pending suppression
-  private window: Float64Array; // raw window of the last packet, Infinity before one (Wireshark: G_MAXUINT32)
+  private window: Int32Array; // raw window of the last packet, -1 before one (Wireshark: all ones)
   private winScale: Int8Array; // -1 unknown, -2 no scaling, else shift
-  private isFirstAck: Uint8Array;
-  private lastSegFlags: Uint32Array;
-  private validBif: Uint8Array;
-  private sackNum: Uint8Array; // SACK blocks of the last packet that Wireshark keeps for bytes in flight
-  private sackBytes: Uint32Array; // and their total length
-  private seenDir: Uint8Array;
+  private bits: Uint8Array; // B_*
+  private sackBytes: Uint32Array; // SACKed bytes of the last packet, as Wireshark counts them for bytes in flight
   private mpOpsAtLast: Uint8Array;
   private segHead: Int32Array; // arena index + 1, 0 = empty
   private segTail: Int32Array;
-  private segCount: Uint32Array;
+  private segCount: Uint16Array;
   private segMaxEnd: Uint32Array; // end of the segment reaching furthest (relative to base), for bytes in flight
 
   // ---- unacked segment arena ----
@@ -184,7 +197,7 @@ export class SequenceAnalyzer implements TcpPacketObserver {
 
   constructor(options: SequenceAnalyzerOptions = {}) {
     this.keepPerFrame = options.keepPerFrame ?? false;
-    this.maxUnacked = Math.max(1, options.maxUnackedPerDirection ?? WIRESHARK_MAX_UNACKED);
+    this.maxUnacked = Math.min(65535, Math.max(1, options.maxUnackedPerDirection ?? WIRESHARK_MAX_UNACKED));
     this.frameFlags = new Uint32Array(this.keepPerFrame ? 1 << 16 : 0);
     const n = 256;
     this.streamCap = n;
@@ -192,7 +205,9 @@ export class SequenceAnalyzer implements TcpPacketObserver {
     this.irttNs = new Float64Array(n);
     this.mptcpOps = new Uint8Array(n);
     this.hasMptcp = new Uint8Array(n);
-    this.counters = new Uint32Array(n * COUNTERS);
+    this.maxBif = new Uint32Array(n);
+    this.counterRow = new Int32Array(n);
+    this.counters = new Uint32Array(64 * COUNTERS);
     const d = n * 2;
     this.nextSeq = new Uint32Array(d);
     this.nextSeqTime = new Float64Array(d);
@@ -201,18 +216,14 @@ export class SequenceAnalyzer implements TcpPacketObserver {
     this.lastAckTime = new Float64Array(d);
     this.lastNonDupAck = new Uint32Array(d);
     this.dupAckNum = new Int32Array(d);
-    this.window = new Float64Array(d);
+    this.window = new Int32Array(d);
     this.winScale = new Int8Array(d);
-    this.isFirstAck = new Uint8Array(d);
-    this.lastSegFlags = new Uint32Array(d);
-    this.validBif = new Uint8Array(d);
-    this.sackNum = new Uint8Array(d);
+    this.bits = new Uint8Array(d);
     this.sackBytes = new Uint32Array(d);
-    this.seenDir = new Uint8Array(d);
     this.mpOpsAtLast = new Uint8Array(d);
     this.segHead = new Int32Array(d);
     this.segTail = new Int32Array(d);
-    this.segCount = new Uint32Array(d);
+    this.segCount = new Uint16Array(d);
     this.segMaxEnd = new Uint32Array(d);
     this.segCap = 1024;
     this.sSeq = new Uint32Array(this.segCap);
@@ -228,17 +239,30 @@ export class SequenceAnalyzer implements TcpPacketObserver {
     const fwd = stream * 2 + dir;
     const rev = fwd ^ 1;
     const frame = rec.frameNumber;
-    const refSec = ctx.refSec === ctx.refSec ? ctx.refSec : rec.tsSec;
-    // Nanoseconds since the capture's first packet: exact in a double for 104 days, and free of per-packet objects.
-    const now = (rec.tsSec - refSec) * 1e9 + (rec.tsNsec - ctx.refNsec);
+    // Nanoseconds since the stream's first packet: only times within one stream are ever compared, and counted
+    // from there a double holds them exactly for 104 days (from the capture's start it would not when interfaces'
+    // clocks are years apart, as in some pcapng files).
+    const now = (rec.tsSec - flows.startSec[stream]!) * 1e9 + (rec.tsNsec - flows.startNsec[stream]!);
     const seq = d.seq;
     const ack = d.ack;
     const th = d.flags;
-    const seglen = d.payloadLength;
+    let seglen = d.payloadLength;
+    // tshark takes the segment length from the bytes on the wire when the IP header claims more than the frame
+    // holds (expert "IP total length exceeds packet length"); the IP length is only trusted up to the frame.
+    // (Decoder offsets count from the start of the buffer the frame sits in, rec.dataOffset.)
+    const wireEnd = rec.dataOffset + rec.originalLength - rec.fcsLength;
+    if (d.ipOffset + d.ipTotalLength > wireEnd) {
+      const onWire = wireEnd - d.tcpOffset - d.tcpHeaderLength;
+      if (onWire < 0) {
+        // Not even the header fits: tshark reports a short segment and skips the analysis.
+        this.clearLast(d.window);
+        return;
+      }
+      seglen = onWire;
+    }
     const win = d.window;
     const noSFR = (th & SFR) === 0;
     const synOrFin = (th & (TCP_SYN | TCP_FIN)) !== 0;
-    const c = stream * COUNTERS;
 
     let f = flows.lastReused ? TA_REUSED_PORTS : 0;
     let dupNum = 0;
@@ -246,17 +270,18 @@ export class SequenceAnalyzer implements TcpPacketObserver {
 
     // A pure SYN repeating the ISN of its direction is a SYN retransmission: Wireshark rewinds nextseq to the
     // contiguous edge first so a sender that reset its state is not judged against data it sent before.
-    if ((th & (TCP_SYN | TCP_ACK)) === TCP_SYN && this.seenDir[fwd] && !flows.lastNew && seq === flows.baseSeq[fwd]) {
+    if ((th & (TCP_SYN | TCP_ACK)) === TCP_SYN && this.bits[fwd]! & B_SEEN && !flows.lastNew && seq === flows.baseSeq[fwd]) {
       this.nextSeq[fwd] = this.maxSeqToAck[fwd]!;
     }
     // SACK blocks describe only the latest packet of a direction.
-    this.sackNum[fwd] = 0;
+    const bits = this.bits;
+    bits[fwd]! &= ~B_SACK;
 
     const fNext = this.nextSeq[fwd]!;
     const fLastAck = this.lastAck[fwd]!;
     const fWindow = this.window[fwd]!;
 
-    if (th & TCP_ACK) this.validBif[rev] = 1;
+    if (th & TCP_ACK) bits[rev]! |= B_VALID_BIF;
 
     // The forward checks: most packets match none, and the first four "goto finished" cases exclude the rest.
     checks: {
@@ -268,7 +293,7 @@ export class SequenceAnalyzer implements TcpPacketObserver {
       if (fNext !== 0 && seqGt(seq, fNext) && !(th & TCP_RST)) {
         f |= TA_LOST_SEGMENT;
         // Bytes in flight cannot be trusted across a gap until the peer ACKs again.
-        this.validBif[fwd] = 0;
+        bits[fwd]! &= ~B_VALID_BIF;
       }
       if (seglen <= 1 && seq === ((fNext - 1) >>> 0) && noSFR) f |= TA_KEEP_ALIVE;
       if (!noSFR) break checks;
@@ -277,20 +302,19 @@ export class SequenceAnalyzer implements TcpPacketObserver {
       if (seglen > 0) {
         const rs = this.winScale[rev]!;
         if (rs !== -1) {
-          const shift = this.isFirstAck[rev] || rs === -2 ? 0 : rs;
-          const rw = this.window[rev]!;
-          // Wireshark shifts a 32-bit window (an unseen one is all ones) and adds modulo 2^32.
-          const rightEdge = (this.lastAck[rev]! + ((rw === Infinity ? 0xffffffff : rw) << shift)) >>> 0;
+          const shift = bits[rev]! & B_FIRST_ACK || rs === -2 ? 0 : rs;
+          // Wireshark shifts a 32-bit window (an unseen one is all ones, our -1) and adds modulo 2^32.
+          const rightEdge = (this.lastAck[rev]! + (this.window[rev]! << shift)) >>> 0;
           if (((seq + seglen) >>> 0) === rightEdge) f |= TA_WINDOW_FULL;
         }
         break checks;
       }
       if (!sameEdges || win !== fWindow) break checks;
-      if (win !== 0 && this.lastSegFlags[rev]! & TA_KEEP_ALIVE) {
+      if (win !== 0 && bits[rev]! & B_KEEP_ALIVE) {
         f |= TA_KEEP_ALIVE_ACK;
         break checks;
       }
-      if (win === 0 && this.lastSegFlags[rev]! & TA_ZERO_WINDOW_PROBE) {
+      if (win === 0 && bits[rev]! & B_ZWP) {
         f |= TA_ZERO_WINDOW_PROBE_ACK;
         break checks;
       }
@@ -315,7 +339,9 @@ export class SequenceAnalyzer implements TcpPacketObserver {
     const rMax = this.maxSeqToAck[rev]!;
     if (rMax !== 0 && th & TCP_ACK && seqGt(ack, rMax)) {
       const rNext = this.nextSeq[rev]!;
-      if (seqGt(rMax, rNext)) {
+      if (seqGt(rNext, rMax)) {
+        // The peer's data has a hole (we saw data past its contiguous edge): jump the edge to the highest byte
+        // seen so the same hole is not reported again.
         this.maxSeqToAck[rev] = rNext;
         f |= TA_ACK_LOST_SEGMENT;
       } else {
@@ -338,7 +364,9 @@ export class SequenceAnalyzer implements TcpPacketObserver {
         const sinceNext = now - this.nextSeqTime[fwd]!;
         const irtt = this.irttNs[stream]!;
         const oooThreshold = irtt === 0 ? DEFAULT_OOO_THRESHOLD_NS : irtt < 0 ? Infinity : irtt;
-        if (this.dupAckNum[rev]! >= 2 && rLastAck === seq && sinceAck >= 0 && sinceAck < FAST_RETRANSMISSION_WINDOW_NS) {
+        // The -1 "ACKed unseen" marker is an unsigned all-ones count in Wireshark, so it passes the >= 2 test.
+        const rDup = this.dupAckNum[rev]!;
+        if ((rDup >= 2 || rDup === -1) && rLastAck === seq && sinceAck >= 0 && sinceAck < FAST_RETRANSMISSION_WINDOW_NS) {
           f |= TA_FAST_RETRANSMISSION | TA_RETRANSMISSION;
         } else if (sinceNext >= 0 && sinceNext < oooThreshold && fNext !== ((seq + seglen + (synOrFin ? 1 : 0)) >>> 0)) {
           f |= TA_OUT_OF_ORDER;
@@ -367,8 +395,7 @@ export class SequenceAnalyzer implements TcpPacketObserver {
     this.lastAck[fwd] = ack;
     this.lastAckTime[fwd] = now;
     if (this.hasMptcp[stream]) this.mpOpsAtLast[fwd] = this.mptcpOps[stream]!;
-    this.lastSegFlags[fwd] = f;
-    this.seenDir[fwd] = 1;
+    bits[fwd] = (bits[fwd]! & ~(B_KEEP_ALIVE | B_ZWP)) | B_SEEN | (f & TA_KEEP_ALIVE ? B_KEEP_ALIVE : 0) | (f & TA_ZERO_WINDOW_PROBE ? B_ZWP : 0);
 
     // The ACK field is compared whether or not the ACK bit is set, as Wireshark does.
     this.lastAcksFrame = 0;
@@ -377,11 +404,11 @@ export class SequenceAnalyzer implements TcpPacketObserver {
 
     // Bytes in flight, Wireshark's default (payload) method: the span of this direction's unacked segments.
     let bif = 0;
-    if (seglen !== 0 && this.segHead[fwd] !== 0 && this.validBif[fwd]) {
+    if (seglen !== 0 && this.segHead[fwd] !== 0 && bits[fwd]! & B_VALID_BIF) {
       const base = flows.baseSeq[fwd]!;
       let inFlight = ((this.segMaxEnd[fwd]! - base) >>> 0) - ((this.sSeq[this.segHead[fwd]! - 1]! - base) >>> 0);
       inFlight >>>= 0;
-      if (this.sackNum[rev]) inFlight = (inFlight - this.sackBytes[rev]!) >>> 0;
+      if (bits[rev]! & B_SACK) inFlight = (inFlight - this.sackBytes[rev]!) >>> 0;
       if (inFlight > 0 && inFlight < 2000000000) bif = synOrFin ? inFlight - 1 : inFlight;
     }
     this.lastBytesInFlight = bif;
@@ -401,13 +428,13 @@ export class SequenceAnalyzer implements TcpPacketObserver {
 
     if (th & TCP_SYN) {
       if (!(th & TCP_ACK)) this.mruSyn[stream] = now;
-      this.isFirstAck[fwd] = 1;
+      bits[fwd]! |= B_FIRST_ACK;
     }
     if ((th & (TCP_SYN | TCP_ACK)) === TCP_ACK) {
       if (this.irttNs[stream] === 0 && this.mruSyn[stream] === this.mruSyn[stream]) {
         this.irttNs[stream] = now - this.mruSyn[stream]!;
       }
-      this.isFirstAck[fwd] = 0;
+      bits[fwd]! &= ~B_FIRST_ACK;
     }
     // Options are read after the analysis: their effect starts with the next packet.
     if (d.windowScale >= 0) this.winScale[fwd] = d.windowScale > 14 ? 14 : d.windowScale;
@@ -416,10 +443,13 @@ export class SequenceAnalyzer implements TcpPacketObserver {
       const n = d.sackCount < 3 ? d.sackCount : 3;
       let bytes = 0;
       for (let k = 0; k < n; k++) bytes = (bytes + (d.sackRight[k]! - d.sackLeft[k]!)) >>> 0;
-      this.sackNum[fwd] = n;
+      bits[fwd]! |= B_SACK;
       this.sackBytes[fwd] = bytes;
     }
-    if (th & TCP_SYN) {
+    // tshark stops dissecting the header where the snaplen cut its options: the verdicts above are reached and
+    // remembered, but nothing after the options runs (the handshake's window-scaling check) or is shown.
+    const optionsCut = d.tcpOptionsTruncated;
+    if (th & TCP_SYN && !optionsCut) {
       // Scaling is in force only if both SYNs carried the option; otherwise the header window is the window.
       if (this.winScale[fwd] === -1) {
         this.winScale[fwd] = -2;
@@ -428,22 +458,42 @@ export class SequenceAnalyzer implements TcpPacketObserver {
         this.winScale[fwd] = -2;
       }
     }
-    if (d.mptcp) {
+    if (d.mptcp && !optionsCut) {
       this.hasMptcp[stream] = 1;
       if (d.mptcpSubtype >= 0 && d.mptcpSubtype < 8) this.mptcpOps[stream]! |= 1 << d.mptcpSubtype;
     }
 
+    this.lastVerdict = f;
+    if (optionsCut) {
+      f = 0;
+      dupNum = 0;
+      dupFrame = 0;
+      bif = 0;
+      this.lastAcksFrame = 0;
+      this.lastAckRtt = NaN;
+    }
     this.lastFlags = f;
     this.lastDupAckNum = dupNum;
     this.lastDupAckFrame = dupFrame;
-    if (f) this.countFlags(c, f);
-    if (th & TCP_RST) this.counters[c + C_RST]!++;
-    if (bif > this.counters[c + C_MAXBIF]!) this.counters[c + C_MAXBIF] = bif;
+    this.lastBytesInFlight = bif;
+    if (f || th & TCP_RST) this.count(stream, f, th & TCP_RST);
+    if (bif > this.maxBif[stream]!) this.maxBif[stream] = bif;
     if (this.keepPerFrame) {
       if (frame > this.frameFlags.length) this.frameFlags = grow(this.frameFlags, Math.max(frame, this.frameFlags.length * 2));
       this.frameFlags[frame - 1] = f;
       if (frame > this.frameCount) this.frameCount = frame;
     }
+  }
+
+  private clearLast(window: number): void {
+    this.lastFlags = 0;
+    this.lastDupAckNum = 0;
+    this.lastDupAckFrame = 0;
+    this.lastAckRtt = NaN;
+    this.lastAcksFrame = 0;
+    this.lastBytesInFlight = 0;
+    this.lastWindowScaled = window;
+    this.lastScaleFactor = 0;
   }
 
   /** Initial RTT of a stream in seconds (tcp.analysis.initial_rtt), NaN when unknown. */
@@ -456,8 +506,8 @@ export class SequenceAnalyzer implements TcpPacketObserver {
   /** Totals for one stream (all zero for a stream never seen). */
   streamStats(stream: number): StreamAnalysisStats {
     const known = stream >= 0 && stream < this.streamsInit;
-    const c = stream * COUNTERS;
-    const get = (k: number) => (known ? this.counters[c + k]! : 0);
+    const row = known ? this.counterRow[stream]! - 1 : -1;
+    const get = (k: number) => (row >= 0 ? this.counters[row * COUNTERS + k]! : 0);
     return {
       retransmissions: get(C_RETRANS),
       fastRetransmissions: get(C_FAST),
@@ -472,7 +522,7 @@ export class SequenceAnalyzer implements TcpPacketObserver {
       windowUpdates: get(C_WINUPDATE),
       keepAlives: get(C_KEEPALIVE),
       resets: get(C_RST),
-      maxBytesInFlight: get(C_MAXBIF),
+      maxBytesInFlight: known ? this.maxBif[stream]! : 0,
       irtt: this.irtt(stream),
     };
   }
@@ -487,8 +537,16 @@ export class SequenceAnalyzer implements TcpPacketObserver {
     return frameNumber >= 1 && frameNumber <= this.frameCount ? this.frameFlags[frameNumber - 1]! : 0;
   }
 
-  private countFlags(c: number, f: number): void {
+  private count(stream: number, f: number, rst: number): void {
+    let row = this.counterRow[stream]! - 1;
+    if (row < 0) {
+      row = this.counterRows++;
+      if (this.counterRows * COUNTERS > this.counters.length) this.counters = grow(this.counters, this.counters.length * 2);
+      this.counterRow[stream] = row + 1;
+    }
     const k = this.counters;
+    const c = row * COUNTERS;
+    if (rst) k[c + C_RST]!++;
     if (f & TA_RETRANSMISSION) k[c + C_RETRANS]!++;
     if (f & TA_FAST_RETRANSMISSION) k[c + C_FAST]!++;
     if (f & TA_SPURIOUS_RETRANSMISSION) k[c + C_SPURIOUS]!++;
@@ -623,9 +681,9 @@ export class SequenceAnalyzer implements TcpPacketObserver {
     for (let s = this.streamsInit; s <= stream; s++) {
       this.mruSyn[s] = NaN;
       for (let i = s * 2; i < s * 2 + 2; i++) {
-        this.window[i] = Infinity;
+        this.window[i] = -1;
         this.winScale[i] = -1;
-        this.validBif[i] = 1;
+        this.bits[i] = B_VALID_BIF;
         this.lastAckTime[i] = NaN;
         this.nextSeqTime[i] = NaN;
       }
@@ -639,7 +697,8 @@ export class SequenceAnalyzer implements TcpPacketObserver {
     this.irttNs = grow(this.irttNs, n);
     this.mptcpOps = grow(this.mptcpOps, n);
     this.hasMptcp = grow(this.hasMptcp, n);
-    this.counters = grow(this.counters, n * COUNTERS);
+    this.maxBif = grow(this.maxBif, n);
+    this.counterRow = grow(this.counterRow, n);
     const d = n * 2;
     this.nextSeq = grow(this.nextSeq, d);
     this.nextSeqTime = grow(this.nextSeqTime, d);
@@ -650,12 +709,8 @@ export class SequenceAnalyzer implements TcpPacketObserver {
     this.dupAckNum = grow(this.dupAckNum, d);
     this.window = grow(this.window, d);
     this.winScale = grow(this.winScale, d);
-    this.isFirstAck = grow(this.isFirstAck, d);
-    this.lastSegFlags = grow(this.lastSegFlags, d);
-    this.validBif = grow(this.validBif, d);
-    this.sackNum = grow(this.sackNum, d);
+    this.bits = grow(this.bits, d);
     this.sackBytes = grow(this.sackBytes, d);
-    this.seenDir = grow(this.seenDir, d);
     this.mpOpsAtLast = grow(this.mpOpsAtLast, d);
     this.segHead = grow(this.segHead, d);
     this.segTail = grow(this.segTail, d);
@@ -664,7 +719,7 @@ export class SequenceAnalyzer implements TcpPacketObserver {
   }
 }
 
-type AnyTyped = Uint8Array | Int8Array | Uint32Array | Int32Array | Float64Array;
+type AnyTyped = Uint8Array | Int8Array | Uint16Array | Uint32Array | Int32Array | Float64Array;
 
 function grow<T extends AnyTyped>(a: T, size: number): T {
   const b = new (a.constructor as new (n: number) => T)(size);

@@ -243,6 +243,8 @@ export class CaptureReader {
     for (;;) {
       if (end - p < 12) {
         this.needBytes = 12;
+        // The type alone says whether a cut here costs a frame; a stale value from an earlier block would lie.
+        this.pendingFrame = end - p >= 4 ? this.frameOfBlock(u32(buf, p, this.le)) : undefined;
         return p;
       }
       const type0 = u32(buf, p, this.le);
@@ -542,7 +544,7 @@ export class CaptureReader {
       this.unusable(`the pcapng section header is cut short (${remaining} bytes)`);
       return;
     }
-    const frame = this.mode === 'pcap' ? this.facts.packets + 1 : remaining >= 8 ? this.pendingFrame : undefined;
+    const frame = this.mode === 'pcap' ? this.facts.packets + 1 : this.pendingFrame;
     this.damage(
       'capture.truncated_record',
       `the file ends in the middle of a ${this.mode === 'pcap' ? 'packet record' : 'block'} (${remaining} of ${Math.max(this.needBytes, remaining + 1)} bytes present)`,

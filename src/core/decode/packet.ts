@@ -342,8 +342,11 @@ function nflog(b: Uint8Array, start: number, len: number, d: DecodedPacket): Dec
       if (family === 10) return ipv6(b, o + 4, end, d);
       return ipByVersion(b, o + 4, end, d);
     }
+    if (o + tlvLen > len) return fail(d, DecodeStatus.Truncated, Layer.Link, 'NFLOG attribute cut short');
     o += (tlvLen + 3) & ~3;
   }
+  // Ending exactly on an attribute boundary is a log entry without a packet; anything else was cut mid-attribute.
+  if (o !== len) return fail(d, DecodeStatus.Truncated, Layer.Link, 'NFLOG attribute cut short');
   return DecodeStatus.NotTcp;
 }
 
@@ -459,6 +462,8 @@ function ipv6(b: Uint8Array, o: number, len: number, d: DecodedPacket): DecodeSt
         return DecodeStatus.NotTcp;
     }
     if (p > end) return fail(d, DecodeStatus.Malformed, Layer.IPv6, 'IPv6 extension headers run past the payload length');
+    // Only the first bytes of a header were checked above; one the snaplen cut is the IPv6 layer's, not TCP's.
+    if (p > len) return fail(d, DecodeStatus.Truncated, Layer.IPv6, 'IPv6 extension header cut short');
   }
   return fail(d, DecodeStatus.Malformed, Layer.IPv6, 'too many IPv6 extension headers');
 }

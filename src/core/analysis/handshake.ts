@@ -1,0 +1,196 @@
+import type { PacketRecord } from '../capture/types';
+import type { PacketContext, TcpPacketObserver } from '../analyzeCapture';
+import { TCP_ACK, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/packet';
+import { grow } from './flowTable';
+
+/**
+ * Three-way handshake timing per stream: when the SYN, SYN-ACK and final ACK passed the capture point, how long
+ * each leg took, and how often the SYN and the SYN-ACK were sent again (same sequence number = same attempt).
+ *
+ * Durations are the capture point's view: captured at the client, SYN→SYN-ACK is the full network round trip and
+ * SYN-ACK→ACK is the client's own turnaround; captured at the server it is the other way round.
+ */
+
+export interface HandshakeTiming {
+  stream: number;
+  /** Side (0 = A, 1 = B) that sent the SYN. */
+  clientSide: number;
+  synFrame: number;
+  /** Seconds since the capture's reference packet (frame.time_relative) of the first SYN. */
+  synTime: number;
+  /** SYNs sent again with the same sequence number. */
+  synRetries: number;
+  synAckFrame?: number;
+  synAckTime?: number;
+  synAckRetries: number;
+  ackFrame?: number;
+  ackTime?: number;
+  /** From the SYN the SYN-ACK answered (the last one before it) to the first SYN-ACK, in ms. */
+  synToSynAckMs?: number;
+  /** From the last SYN-ACK before the final ACK to that ACK, in ms. */
+  synAckToAckMs?: number;
+  /** From the first SYN to the final ACK, in ms: what connect() waited, retries included. */
+  connectMs?: number;
+}
+
+const H_SYN = 0x01;
+const H_SYNACK = 0x02;
+const H_ACK = 0x04;
+
+export class HandshakeTracker implements TcpPacketObserver {
+  private cap: number;
+  private streams = 0;
+  private refSec = NaN;
+  private refNsec = 0;
+  private hflags: Uint8Array;
+  private client: Uint8Array;
+  private synSeq: Uint32Array;
+  private synAckSeq: Uint32Array;
+  private synCount: Uint32Array;
+  private synAckCount: Uint32Array;
+  private synFrame: Float64Array;
+  private synAckFrame: Float64Array;
+  private ackFrame: Float64Array;
+  private synFirstNs: Float64Array;
+  private synLastNs: Float64Array;
+  private synAnsweredNs: Float64Array;
+  private synAckFirstNs: Float64Array;
+  private synAckLastNs: Float64Array;
+  private ackNs: Float64Array;
+  private synAckAckedNs: Float64Array;
+
+  constructor(initialStreams = 1024) {
+    const c = (this.cap = initialStreams);
+    this.hflags = new Uint8Array(c);
+    this.client = new Uint8Array(c);
+    this.synSeq = new Uint32Array(c);
+    this.synAckSeq = new Uint32Array(c);
+    this.synCount = new Uint32Array(c);
+    this.synAckCount = new Uint32Array(c);
+    this.synFrame = new Float64Array(c);
+    this.synAckFrame = new Float64Array(c);
+    this.ackFrame = new Float64Array(c);
+    this.synFirstNs = new Float64Array(c);
+    this.synLastNs = new Float64Array(c);
+    this.synAnsweredNs = new Float64Array(c);
+    this.synAckFirstNs = new Float64Array(c);
+    this.synAckLastNs = new Float64Array(c);
+    this.ackNs = new Float64Array(c);
+    this.synAckAckedNs = new Float64Array(c);
+  }
+
+  onTcpPacket(rec: PacketRecord, d: DecodedPacket, s: number, dir: number, ctx: PacketContext): void {
+    if (this.refSec !== this.refSec) {
+      this.refSec = ctx.refSec === ctx.refSec ? ctx.refSec : rec.tsSec;
+      this.refNsec = ctx.refSec === ctx.refSec ? ctx.refNsec : rec.tsNsec;
+    }
+    if (s >= this.cap) this.growStreams(s + 1);
+    if (s >= this.streams) this.streams = s + 1;
+    const f = d.flags;
+    if (f & TCP_RST) return;
+    const h = this.hflags[s]!;
+    const ns = (rec.tsSec - this.refSec) * 1e9 + (rec.tsNsec - this.refNsec);
+    if (f & TCP_SYN) {
+      if (!(f & TCP_ACK)) {
+        if (!(h & H_SYN)) {
+          this.hflags[s] = h | H_SYN;
+          this.client[s] = dir;
+          this.synSeq[s] = d.seq;
+          this.synCount[s] = 1;
+          this.synFrame[s] = rec.frameNumber;
+          this.synFirstNs[s] = this.synLastNs[s] = ns;
+        } else if (dir === this.client[s] && d.seq === this.synSeq[s] && !(h & H_ACK)) {
+          this.synCount[s]!++;
+          this.synLastNs[s] = ns;
+        }
+      } else if (!(h & H_SYN) || dir !== this.client[s]) {
+        if (!(h & H_SYNACK)) {
+          this.hflags[s] = h | H_SYNACK;
+          if (!(h & H_SYN)) this.client[s] = dir ^ 1;
+          this.synAckSeq[s] = d.seq;
+          this.synAckCount[s] = 1;
+          this.synAckFrame[s] = rec.frameNumber;
+          this.synAckFirstNs[s] = this.synAckLastNs[s] = ns;
+          this.synAnsweredNs[s] = this.synLastNs[s]!;
+        } else if (d.seq === this.synAckSeq[s]) {
+          // Also after the final ACK: a server whose accept queue is full drops that ACK and sends the SYN-ACK again.
+          this.synAckCount[s]!++;
+          this.synAckLastNs[s] = ns;
+        }
+      }
+      return;
+    }
+    // The final ACK: the client's first segment acknowledging the SYN-ACK.
+    if ((h & (H_SYNACK | H_ACK)) === H_SYNACK && f & TCP_ACK && dir === this.client[s] && d.ack === ((this.synAckSeq[s]! + 1) >>> 0)) {
+      this.hflags[s] = h | H_ACK;
+      this.ackFrame[s] = rec.frameNumber;
+      this.ackNs[s] = ns;
+      this.synAckAckedNs[s] = this.synAckLastNs[s]!;
+    }
+  }
+
+  get streamCount(): number {
+    return this.streams;
+  }
+
+  /** True when any part of the handshake was seen. */
+  has(stream: number): boolean {
+    return (this.hflags[stream]! & (H_SYN | H_SYNACK)) !== 0;
+  }
+
+  synRetries(stream: number): number {
+    return Math.max(0, this.synCount[stream]! - 1);
+  }
+
+  synAckRetries(stream: number): number {
+    return Math.max(0, this.synAckCount[stream]! - 1);
+  }
+
+  /** The stream's handshake as a plain object; undefined when no SYN was captured. */
+  timing(stream: number): HandshakeTiming | undefined {
+    const h = this.hflags[stream]!;
+    if (!(h & H_SYN)) return undefined;
+    const t: HandshakeTiming = {
+      stream,
+      clientSide: this.client[stream]!,
+      synFrame: this.synFrame[stream]!,
+      synTime: this.synFirstNs[stream]! / 1e9,
+      synRetries: this.synRetries(stream),
+      synAckRetries: this.synAckRetries(stream),
+    };
+    if (h & H_SYNACK) {
+      t.synAckFrame = this.synAckFrame[stream]!;
+      t.synAckTime = this.synAckFirstNs[stream]! / 1e9;
+      t.synToSynAckMs = (this.synAckFirstNs[stream]! - this.synAnsweredNs[stream]!) / 1e6;
+    }
+    if (h & H_ACK) {
+      t.ackFrame = this.ackFrame[stream]!;
+      t.ackTime = this.ackNs[stream]! / 1e9;
+      t.synAckToAckMs = (this.ackNs[stream]! - this.synAckAckedNs[stream]!) / 1e6;
+      t.connectMs = (this.ackNs[stream]! - this.synFirstNs[stream]!) / 1e6;
+    }
+    return t;
+  }
+
+  private growStreams(min: number): void {
+    let c = this.cap;
+    while (c < min) c *= 2;
+    this.cap = c;
+    this.hflags = grow(this.hflags, c);
+    this.client = grow(this.client, c);
+    this.synSeq = grow(this.synSeq, c);
+    this.synAckSeq = grow(this.synAckSeq, c);
+    this.synCount = grow(this.synCount, c);
+    this.synAckCount = grow(this.synAckCount, c);
+    this.synFrame = grow(this.synFrame, c);
+    this.synAckFrame = grow(this.synAckFrame, c);
+    this.ackFrame = grow(this.ackFrame, c);
+    this.synFirstNs = grow(this.synFirstNs, c);
+    this.synLastNs = grow(this.synLastNs, c);
+    this.synAnsweredNs = grow(this.synAnsweredNs, c);
+    this.synAckFirstNs = grow(this.synAckFirstNs, c);
+    this.synAckLastNs = grow(this.synAckLastNs, c);
+    this.ackNs = grow(this.ackNs, c);
+    this.synAckAckedNs = grow(this.synAckAckedNs, c);
+  }
+}
