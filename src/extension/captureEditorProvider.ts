@@ -17,7 +17,7 @@ import { webviewHtml } from './webviewHtml';
 export interface CaptureServices {
   acquire(uri: vscode.Uri): CaptureDocument;
   reveal(doc: CaptureDocument, stream: number, frameNumber?: number): Promise<boolean>;
-  exportFlows(doc: CaptureDocument, format?: 'csv' | 'json'): Promise<boolean>;
+  exportFlows(doc: CaptureDocument, format?: 'csv' | 'json' | 'zeek'): Promise<boolean>;
   copyFilter(stream: number): Promise<string>;
   setActive(doc: CaptureDocument): void;
 }

@@ -1,8 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { analyzeCapture, type CaptureAnalysis, type TcpPacketObserver } from '../core/analyzeCapture';
+import { type CaptureAnalysis, type TcpPacketObserver } from '../core/analyzeCapture';
+import { analysisFlagNames, type SequenceAnalyzer } from '../core/analysis/seqAnalysis';
 import { flagLetters } from '../core/decode/packet';
-import { flowCsvHeader, flowCsvRow, flowSummaries, flowSummary } from '../core/export/flows';
+import type { Finding } from '../core/diagnostics/types';
+import { FLOW_REPORT_CSV_COLUMNS, FlowReporter, flowReportCsvRow, zeekConnLog } from '../core/export/flowReport';
+import { flowSummary } from '../core/export/flows';
+import { analyzeFull, type FullAnalysis } from '../core/fullAnalysis';
 import { endpointString, formatSecondsBetween, isoTime, secondsBetween } from '../core/util/format';
 import { openFileSource } from '../node/fileSource';
 import type {
@@ -40,8 +44,11 @@ class PacketStore {
   seq: Uint32Array;
   ack: Uint32Array;
   len: Uint32Array;
-  win: Uint16Array;
+  /** Window after scaling, as the CLI and Wireshark's tcp.window_size show it. */
+  win: Uint32Array;
   fileOffset: Float64Array;
+  /** Wireshark's tcp.analysis verdict bits for the packet (SequenceAnalyzer.lastFlags). */
+  analysis: Uint32Array;
 
   constructor(readonly limit: number) {
     const n = Math.min(limit, 4096);
@@ -54,11 +61,12 @@ class PacketStore {
     this.seq = new Uint32Array(n);
     this.ack = new Uint32Array(n);
     this.len = new Uint32Array(n);
-    this.win = new Uint16Array(n);
+    this.win = new Uint32Array(n);
     this.fileOffset = new Float64Array(n);
+    this.analysis = new Uint32Array(n);
   }
 
-  observer(onlyStream: number): TcpPacketObserver {
+  observer(onlyStream: number, seq: SequenceAnalyzer): TcpPacketObserver {
     return {
       onTcpPacket: (rec, d, stream, dir, { flows }) => {
         if (onlyStream >= 0 && stream !== onlyStream) return;
@@ -76,10 +84,12 @@ class PacketStore {
         this.flags[i] = d.flags;
         // Relative numbers as the CLI prints them: computed when the packet is seen.
         this.seq[i] = flows.relSeq(stream, dir, d.seq);
-        this.ack[i] = d.flags & 0x10 ? flows.relAck(stream, dir, d.ack) : 0;
+        // Like the CLI (and Wireshark): relative only when the ACK flag makes the field meaningful.
+        this.ack[i] = d.flags & 0x10 ? flows.relAck(stream, dir, d.ack) : d.ack;
         this.len[i] = d.payloadLength;
-        this.win[i] = d.window;
+        this.win[i] = seq.lastWindowScaled;
         this.fileOffset[i] = rec.fileOffset;
+        this.analysis[i] = seq.lastFlags;
       },
     };
   }
@@ -102,6 +112,7 @@ class PacketStore {
     this.len = g(this.len);
     this.win = g(this.win);
     this.fileOffset = g(this.fileOffset);
+    this.analysis = g(this.analysis);
   }
 }
 
@@ -122,6 +133,7 @@ export interface PacketListFinding {
   message: string;
   severity: 'error' | 'warning' | 'information';
   related?: { line: number; message: string };
+  moreRelated?: { line: number; message: string }[];
 }
 
 export interface AnalyzeProgress {
@@ -130,7 +142,9 @@ export interface AnalyzeProgress {
 }
 
 export class CaptureModel {
+  readonly full: FullAnalysis;
   readonly analysis: CaptureAnalysis;
+  private reporter: FlowReporter | null = null;
   private readonly window: PacketStore;
   /** Positions in `window` grouped by stream: window indexes of stream s are byStream[start[s]..start[s+1]). */
   private streamStart: Int32Array;
@@ -151,13 +165,14 @@ export class CaptureModel {
     const source = openFileSource(path);
     this.fileBytes = source.size ?? 0;
     try {
-      this.analysis = analyzeCapture(source, {
-        observers: [this.window.observer(-1)],
+      this.full = analyzeFull(source, {
+        observers: ({ seq }) => [this.window.observer(-1, seq)],
         onProgress: onProgress && ((bytesRead) => onProgress({ bytesRead, totalBytes: this.fileBytes })),
       });
     } finally {
       source.close();
     }
+    this.analysis = this.full.capture;
     [this.streamStart, this.byStream] = groupByStream(this.window, this.analysis.flows.count);
   }
 
@@ -294,7 +309,7 @@ export class CaptureModel {
       const store = new PacketStore(this.packetLimit);
       const source = openFileSource(this.path);
       try {
-        analyzeCapture(source, { observers: [store.observer(stream)] });
+        analyzeFull(source, { observers: ({ seq }) => [store.observer(stream, seq)] });
       } finally {
         source.close();
       }
@@ -330,6 +345,7 @@ export class CaptureModel {
       ack: st.ack[i]!,
       len: st.len[i]!,
       win: st.win[i]!,
+      analysis: analysisFlagNames(st.analysis[i]!),
     };
   }
 
@@ -442,12 +458,13 @@ export class CaptureModel {
       const [src, dst] = this.directionEndpoints(s, store.dir[i]!);
       const ack = store.ack[i]!;
       push(
-        `${String(frame).padStart(9)} ${timeText(store.tsSec[i]!, store.tsNsec[i]!).padStart(timeWidth)}  ${src} -> ${dst}  [${flagLetters(store.flags[i]!)}] seq=${store.seq[i]} ack=${ack} len=${store.len[i]} win=${store.win[i]}  stream ${s}`,
+        `${String(frame).padStart(9)} ${timeText(store.tsSec[i]!, store.tsNsec[i]!).padStart(timeWidth)}  ${src} -> ${dst}  [${flagLetters(store.flags[i]!)}] seq=${store.seq[i]} ack=${ack} len=${store.len[i]} win=${store.win[i]}  stream ${s}${analysisText(store.analysis[i]!)}`,
         frame,
         s,
       );
     }
     while (x < extras.length) pushExtra(extras[x++]!);
+    if (stream < 0) findings.push(...this.tcpFindings(frames, streams));
     if (!complete) {
       push(
         `# ... ${store.dropped} more TCP packets not listed: the list keeps the first ${store.limit} (setting tcpscope.packetList.limit). ` +
@@ -459,25 +476,61 @@ export class CaptureModel {
     return { text: lines.join('\n') + '\n', lineFrames: Int32Array.from(frames), lineStreams: Int32Array.from(streams), findings };
   }
 
+  /**
+   * The analysis findings (retransmission storms, CLOSE_WAIT leaks...) anchored on the packet that proves them
+   * when the list shows it, else on the flow's first listed packet, else on the title line; the other proving
+   * frames become related information.
+   */
+  private tcpFindings(frames: number[], streams: number[]): PacketListFinding[] {
+    const lineOfFrame = new Map<number, number>();
+    const lineOfStream = new Map<number, number>();
+    for (let i = 0; i < frames.length; i++) {
+      if (streams[i]! < 0) continue;
+      if (!lineOfFrame.has(frames[i]!)) lineOfFrame.set(frames[i]!, i);
+      if (!lineOfStream.has(streams[i]!)) lineOfStream.set(streams[i]!, i);
+    }
+    const out: PacketListFinding[] = [];
+    for (const f of this.full.findings as Finding[]) {
+      if (f.category === 'capture' && f.code.startsWith('capture.') && this.analysis.facts.errors.some((e) => e.code === f.code)) continue;
+      const anchorFrame = f.frames.find((fr) => lineOfFrame.has(fr));
+      const line = anchorFrame !== undefined ? lineOfFrame.get(anchorFrame)! : (f.streams.map((s) => lineOfStream.get(s)).find((l) => l !== undefined) ?? 0);
+      const related = f.frames.filter((fr) => fr !== anchorFrame && lineOfFrame.has(fr)).slice(0, 8);
+      out.push({
+        line,
+        code: f.code,
+        message: f.message,
+        severity: f.severity === 'info' ? 'information' : f.severity,
+        ...(related.length ? { related: { line: lineOfFrame.get(related[0]!)!, message: `also frame ${related.join(', ')}` } } : {}),
+        ...(related.length > 1 ? { moreRelated: related.slice(1).map((fr) => ({ line: lineOfFrame.get(fr)!, message: `frame ${fr}` })) } : {}),
+      });
+    }
+    return out;
+  }
+
   // ---------- export ----------
 
-  /** Writes the flows exactly as `tcpscope flows --format csv|json` prints them. */
-  exportFlows(format: 'csv' | 'json', target: string): void {
+  /** Writes the flows exactly as `tcpscope flows --format csv|json|zeek` prints them. */
+  exportFlows(format: 'csv' | 'json' | 'zeek', target: string): void {
+    this.reporter ??= new FlowReporter(this.full);
+    const reporter = this.reporter;
+    const count = this.analysis.flows.count;
     const parts: string[] = [];
-    if (format === 'csv') {
-      parts.push(flowCsvHeader() + '\n');
-      for (const f of flowSummaries(this.analysis)) parts.push(flowCsvRow(f) + '\n');
+    if (format === 'zeek') {
+      parts.push(zeekConnLog(this.full));
+    } else if (format === 'csv') {
+      parts.push(FLOW_REPORT_CSV_COLUMNS.join(',') + '\n');
+      for (let s = 0; s < count; s++) parts.push(flowReportCsvRow(reporter.report(s)) + '\n');
     } else {
       parts.push('[');
-      let first = true;
-      for (const f of flowSummaries(this.analysis)) {
-        parts.push((first ? '\n  ' : ',\n  ') + JSON.stringify(f));
-        first = false;
-      }
-      parts.push(first ? ']\n' : '\n]\n');
+      for (let s = 0; s < count; s++) parts.push((s ? ',\n  ' : '\n  ') + JSON.stringify(reporter.report(s)));
+      parts.push(count ? '\n]\n' : ']\n');
     }
     writeFileSync(target, parts.join(''));
   }
+}
+
+function analysisText(mask: number): string {
+  return mask ? `  [${analysisFlagNames(mask).join(', ')}]` : '';
 }
 
 function problemTotals(p: CaptureAnalysis['problems']): string {

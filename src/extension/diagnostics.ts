@@ -38,10 +38,11 @@ export class CaptureDiagnostics implements vscode.Disposable {
       const d = new vscode.Diagnostic(new vscode.Range(f.line, 0, f.line, Number.MAX_SAFE_INTEGER), f.message, SEVERITY[f.severity]);
       d.source = 'tcpscope';
       d.code = f.code;
-      if (f.related) {
-        d.relatedInformation = [
-          new vscode.DiagnosticRelatedInformation(new vscode.Location(listUri, new vscode.Range(f.related.line, 0, f.related.line, 0)), f.related.message),
-        ];
+      const related = f.related ? [f.related, ...(f.moreRelated ?? [])] : [];
+      if (related.length) {
+        d.relatedInformation = related.map(
+          (r) => new vscode.DiagnosticRelatedInformation(new vscode.Location(listUri, new vscode.Range(r.line, 0, r.line, 0)), r.message),
+        );
       }
       return d;
     });

@@ -64,19 +64,20 @@ export function activate(context: vscode.ExtensionContext): TcpscopeApi {
     return true;
   };
 
-  const exportFlows = async (doc: CaptureDocument, format?: 'csv' | 'json', target?: vscode.Uri): Promise<boolean> => {
+  const exportFlows = async (doc: CaptureDocument, format?: 'csv' | 'json' | 'zeek', target?: vscode.Uri): Promise<boolean> => {
     await doc.whenSettled();
     const analysis = doc.analysis();
     if (!target) {
       const base = doc.uri.path.replace(/\.[^./]*$/, '');
       target = await vscode.window.showSaveDialog({
         title: 'Export TCP flows',
-        defaultUri: doc.uri.with({ path: `${base}.flows.${format ?? 'csv'}` }),
-        filters: format === 'json' ? { JSON: ['json'] } : format === 'csv' ? { CSV: ['csv'] } : { CSV: ['csv'], JSON: ['json'] },
+        defaultUri: doc.uri.with({ path: format === 'zeek' ? `${base}.conn.log` : `${base}.flows.${format ?? 'csv'}` }),
+        filters: format === 'json' ? { JSON: ['json'] } : format === 'csv' ? { CSV: ['csv'] } : format === 'zeek' ? { 'Zeek conn.log': ['log'] } : { CSV: ['csv'], JSON: ['json'], 'Zeek conn.log': ['log'] },
       });
       if (!target) return false;
     }
-    const chosen = format ?? (target.path.toLowerCase().endsWith('.json') ? 'json' : 'csv');
+    const lower = target.path.toLowerCase();
+    const chosen = format ?? (lower.endsWith('.json') ? 'json' : lower.endsWith('.log') ? 'zeek' : 'csv');
     if (target.scheme !== 'file') throw new Error('flows can only be exported to a local file');
     await analysis.request('exportFlows', { format: chosen, target: target.fsPath });
     return true;
@@ -173,7 +174,7 @@ export function activate(context: vscode.ExtensionContext): TcpscopeApi {
         return s === undefined ? undefined : showList(packetListUri(doc.uri, s));
       }),
     ),
-    vscode.commands.registerCommand('tcpscope.exportFlows', (arg?: unknown, options?: { format?: 'csv' | 'json'; target?: vscode.Uri }) =>
+    vscode.commands.registerCommand('tcpscope.exportFlows', (arg?: unknown, options?: { format?: 'csv' | 'json' | 'zeek'; target?: vscode.Uri }) =>
       withCapture(arg, (doc) => exportFlows(doc, options?.format, options?.target)),
     ),
     vscode.commands.registerCommand('tcpscope.copyWiresharkFilter', (stream?: unknown, arg?: unknown) =>

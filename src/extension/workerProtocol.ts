@@ -13,7 +13,7 @@ export interface WorkerRequestMap {
   locateFlow: { params: { stream: number; sort: FlowSort; filter: string }; result: number };
   packets: { params: { stream: number; offset: number; count: number }; result: PacketsPage };
   packetList: { params: { stream: number; timeFormat: TimeFormat }; result: PacketListText };
-  exportFlows: { params: { format: 'csv' | 'json'; target: string }; result: null };
+  exportFlows: { params: { format: 'csv' | 'json' | 'zeek'; target: string }; result: null };
 }
 
 export type WorkerMethod = keyof WorkerRequestMap;

@@ -49,7 +49,10 @@ export interface PacketRow {
   seq: number;
   ack: number;
   len: number;
+  /** Window after scaling (raw when the scale is unknown). */
   win: number;
+  /** Wireshark tcp.analysis verdicts, e.g. "retransmission", "duplicate_ack". */
+  analysis: string[];
 }
 
 export interface CaptureErrorInfo {
@@ -132,7 +135,7 @@ export interface RequestMap {
   /** Show the flow (or one of its frames) in the packet list editor. */
   'flow/reveal': { params: { stream: number; frameNumber?: number }; result: { revealed: boolean } };
   'flow/copyFilter': { params: { stream: number }; result: { filter: string } };
-  'flows/export': { params: { format: 'csv' | 'json' }; result: { saved: boolean } };
+  'flows/export': { params: { format: 'csv' | 'json' | 'zeek' }; result: { saved: boolean } };
   'capture/reanalyze': { params: Record<string, never>; result: Record<string, never> };
   'capture/reopenWith': { params: Record<string, never>; result: Record<string, never> };
 }
