@@ -40,10 +40,10 @@ export function installCodeServer() {
   if (!existsSync(asset)) {
     mkdirSync(cache, { recursive: true });
     const stage = mkdtempSync(join(tmpdir(), 'rg-stage-'));
-    mkdirSync(join(stage, 'bin'));
-    copyFileSync(rg, join(stage, 'bin', 'rg'));
-    chmodSync(join(stage, 'bin', 'rg'), 0o755);
-    execFileSync('tar', ['-czf', asset, '-C', stage, 'bin/rg']);
+    // The release archive holds `rg` at its root; the postinstall unpacks it into its own bin/ folder.
+    copyFileSync(rg, join(stage, 'rg'));
+    chmodSync(join(stage, 'rg'), 0o755);
+    execFileSync('tar', ['-czf', asset, '-C', stage, 'rg']);
     rmSync(stage, { recursive: true, force: true });
   }
 

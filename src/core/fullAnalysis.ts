@@ -37,15 +37,8 @@ export interface FullAnalysisOptions extends Omit<AnalyzeOptions, 'observers'> {
   observers?: (builtIn: { seq: SequenceAnalyzer; states: EndpointStateTracker }) => TcpPacketObserver[];
 }
 
-interface Parts {
-  seq: SequenceAnalyzer;
-  states: EndpointStateTracker;
-  handshakes: HandshakeTracker;
-  zeek: ZeekConnTracker;
-  rtt: RttCollector;
-  collector: DiagnosticsCollector;
-  observers: TcpPacketObserver[];
-}
+/** The built-in observers of one pass, before the capture is finished. */
+type Parts = Omit<FullAnalysis, 'capture' | 'findings'> & { observers: TcpPacketObserver[] };
 
 function parts(options: FullAnalysisOptions): Parts {
   const seq = new SequenceAnalyzer({ keepPerFrame: options.keepPerFrame ?? false });

@@ -485,13 +485,14 @@ export class CaptureModel {
     const lineOfFrame = new Map<number, number>();
     const lineOfStream = new Map<number, number>();
     for (let i = 0; i < frames.length; i++) {
-      if (streams[i]! < 0) continue;
-      if (!lineOfFrame.has(frames[i]!)) lineOfFrame.set(frames[i]!, i);
-      if (!lineOfStream.has(streams[i]!)) lineOfStream.set(streams[i]!, i);
+      if (frames[i]! > 0 && !lineOfFrame.has(frames[i]!)) lineOfFrame.set(frames[i]!, i);
+      if (streams[i]! >= 0 && !lineOfStream.has(streams[i]!)) lineOfStream.set(streams[i]!, i);
     }
+    // These summarise what the list already reports line by line (each damaged record, each problem packet).
+    const perLine = new Set(['capture.truncated', 'capture.snaplen', 'packet.malformed', ...this.analysis.facts.errors.map((e) => e.code)]);
     const out: PacketListFinding[] = [];
     for (const f of this.full.findings as Finding[]) {
-      if (f.category === 'capture' && f.code.startsWith('capture.') && this.analysis.facts.errors.some((e) => e.code === f.code)) continue;
+      if (perLine.has(f.code)) continue;
       const anchorFrame = f.frames.find((fr) => lineOfFrame.has(fr));
       const line = anchorFrame !== undefined ? lineOfFrame.get(anchorFrame)! : (f.streams.map((s) => lineOfStream.get(s)).find((l) => l !== undefined) ?? 0);
       const related = f.frames.filter((fr) => fr !== anchorFrame && lineOfFrame.has(fr)).slice(0, 8);

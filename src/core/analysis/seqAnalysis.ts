@@ -9,7 +9,7 @@ import { seqGt, seqLe, seqLt } from './seq';
  * where this differs from tshark).
  *
  * State is struct-of-arrays over typed arrays indexed by stream (or stream * 2 + direction): a million flows cost
- * roughly a hundred bytes each and no objects. Segments sent but not yet acknowledged live in one shared arena of
+ * about 150 bytes each and no objects. Segments sent but not yet acknowledged live in one shared arena of
  * typed arrays as per-direction linked lists kept in sequence order, so an ACK only walks the segments it covers.
  * Nothing is allocated per packet once the arrays have grown to the capture's size.
  */
@@ -191,7 +191,7 @@ export class SequenceAnalyzer implements TcpPacketObserver {
   private segFree = -1;
   private sSeq: Uint32Array;
   private sEnd: Uint32Array;
-  private sFrame: Float64Array;
+  private sFrame: Uint32Array;
   private sTime: Float64Array;
   private sLink: Int32Array;
 
@@ -228,7 +228,7 @@ export class SequenceAnalyzer implements TcpPacketObserver {
     this.segCap = 1024;
     this.sSeq = new Uint32Array(this.segCap);
     this.sEnd = new Uint32Array(this.segCap);
-    this.sFrame = new Float64Array(this.segCap);
+    this.sFrame = new Uint32Array(this.segCap);
     this.sTime = new Float64Array(this.segCap);
     this.sLink = new Int32Array(this.segCap);
   }
