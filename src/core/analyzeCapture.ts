@@ -151,7 +151,7 @@ function createPass(options: AnalyzeOptions): { sink: CaptureSink; finish(facts:
       let stream = -1;
       let status: DecodeStatus;
       try {
-        status = decodeFrame(rec.linkType, rec.buffer, rec.dataOffset, rec.dataOffset + rec.capturedLength, rec.fcsLength, d);
+        status = decodeFrame(rec.linkType, rec.buffer, rec.dataOffset, rec.dataOffset + rec.capturedLength, rec.fcsLength, d, rec.originalLength);
       } catch {
         // The decoder checks every read; reaching here is our bug, never the capture's. Keep going.
         status = DecodeStatus.Malformed;

@@ -209,7 +209,7 @@ export class CaptureModel {
         ...(e.frameNumber !== undefined ? { frameNumber: e.frameNumber } : {}),
       })),
       problems: { malformed: a.problems.malformed, truncated: a.problems.truncated, unsupportedLink: a.problems.unsupportedLink },
-      packetWindow: { listed: this.window.count, total: a.tcpPackets, limit: this.packetLimit },
+      packetWindow: { listed: this.window.count, total: this.window.count + this.window.dropped, limit: this.packetLimit },
     };
   }
 

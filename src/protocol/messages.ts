@@ -82,7 +82,7 @@ export interface CaptureOverview {
   durationSeconds: number;
   errors: CaptureErrorInfo[];
   problems: { malformed: number; truncated: number; unsupportedLink: number };
-  /** How many TCP packets the packet list holds, out of how many. */
+  /** How many TCP packets (with a whole header) the packet list holds, out of how many. */
   packetWindow: { listed: number; total: number; limit: number };
 }
 

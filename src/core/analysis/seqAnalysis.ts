@@ -268,8 +268,8 @@ export class SequenceAnalyzer implements TcpPacketObserver {
     let dupNum = 0;
     let dupFrame = 0;
 
-    // A pure SYN repeating the ISN of its direction is a SYN retransmission: Wireshark rewinds nextseq to the
-    // contiguous edge first so a sender that reset its state is not judged against data it sent before.
+    // A pure SYN repeating the ISN of its direction is a SYN retransmission: Wireshark first rewinds nextseq to the
+    // contiguous edge, so whatever moved it past a hole since (issue 17616) does not colour the verdict.
     if ((th & (TCP_SYN | TCP_ACK)) === TCP_SYN && this.bits[fwd]! & B_SEEN && !flows.lastNew && seq === flows.baseSeq[fwd]) {
       this.nextSeq[fwd] = this.maxSeqToAck[fwd]!;
     }
@@ -283,7 +283,7 @@ export class SequenceAnalyzer implements TcpPacketObserver {
 
     if (th & TCP_ACK) bits[rev]! |= B_VALID_BIF;
 
-    // The forward checks: most packets match none, and the first four "goto finished" cases exclude the rest.
+    // Wireshark's forward checks, in its order: a probe, keep-alive ACK, probe ACK or duplicate ACK ends them.
     checks: {
       if (seglen === 1 && seq === fNext && this.window[rev] === 0) {
         f |= TA_ZERO_WINDOW_PROBE;

@@ -65,6 +65,8 @@ export interface DecodedPacket {
   dst1: number;
   dst2: number;
   dst3: number;
+  /** End of the frame as it was on the wire (start + original length - FCS), in buffer coordinates. */
+  wireEnd: number;
   /** Offset of the IP header in the frame. */
   ipOffset: number;
   /** IPv4 total length / IPv6 40 + payload length, as the header says (after the TSO fix-up). */
@@ -138,6 +140,7 @@ export function newDecodedPacket(): DecodedPacket {
     dst1: 0,
     dst2: 0,
     dst3: 0,
+    wireEnd: 0,
     ipOffset: 0,
     ipTotalLength: 0,
     ipHeaderLength: 0,
@@ -202,15 +205,26 @@ function fail(d: DecodedPacket, status: DecodeStatus, layer: Layer, reason: stri
  * Decodes one frame. `data` holds the captured bytes; `fcsLength` trailing bytes are frame check sequence.
  * Returns d.status.
  */
-export function decodePacket(linkType: number, data: Uint8Array, fcsLength: number, d: DecodedPacket): DecodeStatus {
-  return decodeFrame(linkType, data, 0, data.length, fcsLength, d);
+/** `originalLength` is the frame's length on the wire when known (it bounds what the IP header may claim). */
+export function decodePacket(linkType: number, data: Uint8Array, fcsLength: number, d: DecodedPacket, originalLength = Infinity): DecodeStatus {
+  return decodeFrame(linkType, data, 0, data.length, fcsLength, d, originalLength);
 }
 
 /**
  * Decodes the frame held in `b[start, end)` without making a view of it (the per-packet path). `fcsLength`
  * trailing bytes are frame check sequence. Returns d.status.
  */
-export function decodeFrame(linkType: number, b: Uint8Array, start: number, end: number, fcsLength: number, d: DecodedPacket): DecodeStatus {
+export function decodeFrame(
+  linkType: number,
+  b: Uint8Array,
+  start: number,
+  end: number,
+  fcsLength: number,
+  d: DecodedPacket,
+  originalLength = Infinity,
+): DecodeStatus {
+  // A record claiming fewer original bytes than it captured is damaged; trust the captured bytes then.
+  d.wireEnd = start + Math.max(originalLength, end - start) - (fcsLength > 0 && fcsLength < end - start ? fcsLength : 0);
   d.status = DecodeStatus.NotTcp;
   d.failLayer = Layer.None;
   d.reason = '';
@@ -391,7 +405,8 @@ function ipv4(b: Uint8Array, o: number, len: number, d: DecodedPacket): DecodeSt
     return DecodeStatus.NotTcp;
   }
   if (d.ipProtocol !== 6) return DecodeStatus.NotTcp;
-  return tcp(b, o + ihl, o + total, len, d);
+  // An IP length beyond what was on the wire cannot be true; tshark then takes the wire's length, and so do we.
+  return tcp(b, o + ihl, Math.min(o + total, d.wireEnd), len, d);
 }
 
 function ipv6(b: Uint8Array, o: number, len: number, d: DecodedPacket): DecodeStatus {
@@ -424,7 +439,7 @@ function ipv6(b: Uint8Array, o: number, len: number, d: DecodedPacket): DecodeSt
       case 6:
         d.ipProtocol = 6;
         d.ipHeaderLength = p - o;
-        return tcp(b, p, end, len, d);
+        return tcp(b, p, Math.min(end, d.wireEnd), len, d);
       case 0: // hop-by-hop
       case 43: // routing
       case 60: // destination options

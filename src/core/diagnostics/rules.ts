@@ -133,9 +133,13 @@ function push(ctx: Ctx, f: Omit<Finding, 'streams' | 'frames'> & { streams: numb
 function windowOf(ctx: Ctx, streams: number[]): { start: number; end: number } {
   let start = Infinity;
   let end = -Infinity;
+  // A flow's first packet in file order need not be its earliest (clocks step back in merged or damaged files); a
+  // window must still run forwards.
   for (const s of streams) {
-    start = Math.min(start, streamStart(ctx, s));
-    end = Math.max(end, streamEnd(ctx, s));
+    const a = streamStart(ctx, s);
+    const b = streamEnd(ctx, s);
+    start = Math.min(start, a, b);
+    end = Math.max(end, a, b);
   }
   return { start: r3(start), end: r3(end) };
 }
