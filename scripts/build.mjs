@@ -35,7 +35,7 @@ const tests = walk('test', (p) => p.endsWith('.test.ts') || p.endsWith('.spec.ts
 const testSupport = walk('test', (p) => /test[\\/](e2e|webview)[\\/].*\.ts$/.test(p) && !p.endsWith('.test.ts'));
 const scripts = walk('scripts', (p) => p.endsWith('.ts'));
 if (tests.length + testSupport.length + scripts.length) {
-  builds.push({ entryPoints: [...tests, ...testSupport, ...scripts], outdir: outDir, outbase: '.', ...node, external: ['vscode', 'playwright-core'] });
+  builds.push({ entryPoints: [...tests, ...testSupport, ...scripts], outdir: outDir, outbase: '.', ...node, external: ['vscode', 'playwright-core', 'mocha'] });
 }
 
 rmSync(outDir, { recursive: true, force: true });

@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-const projects = ['src/core', 'src/cli', 'src/extension', 'webview', 'test'].filter((p) => existsSync(`${p}/tsconfig.json`));
+const projects = ['src/core', 'src/cli', 'src/extension', 'webview', 'test', 'test/webview', 'test/e2e'].filter((p) => existsSync(`${p}/tsconfig.json`));
 let failed = false;
 for (const p of projects) {
   try {

@@ -106,6 +106,10 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
         void doc.analyze();
         return {};
       },
+      'capture/cancel': () => {
+        doc.cancel();
+        return {};
+      },
       'capture/reopenWith': async () => {
         await vscode.commands.executeCommand('vscode.openWith', doc.uri, 'default');
         return {};

@@ -137,6 +137,8 @@ export interface RequestMap {
   'flow/copyFilter': { params: { stream: number }; result: { filter: string } };
   'flows/export': { params: { format: 'csv' | 'json' | 'zeek' }; result: { saved: boolean } };
   'capture/reanalyze': { params: Record<string, never>; result: Record<string, never> };
+  /** Stops a running analysis (the worker is terminated; the panel then offers to analyse again). */
+  'capture/cancel': { params: Record<string, never>; result: Record<string, never> };
   'capture/reopenWith': { params: Record<string, never>; result: Record<string, never> };
 }
 

@@ -1,0 +1,67 @@
+// Runs the mocha suite (index.ts) inside a real VS Code extension host: code-server's web workbench loads the
+// extension under development and the tests from the `payload` URL parameter, then reports through the
+// codeAutomationLog / codeAutomationExit hooks that @vscode/test-web also uses. No .vsix, no internet.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { format } from 'node:util';
+import { launchChromium, missingPrerequisite, outDir, prepareState, stageExtension, startCodeServer } from './codeServer';
+import { notACapture, problemCapture } from './fixtures';
+
+async function main(): Promise<number> {
+  const missing = missingPrerequisite();
+  if (missing) {
+    console.error(`extension tests cannot run: ${missing}`);
+    return 1;
+  }
+  const t0 = Date.now();
+  const base = join(outDir, 'e2e-host');
+  const extension = stageExtension(join(base, 'extension'));
+  const workspace = join(base, 'workspace');
+  rmSync(workspace, { recursive: true, force: true });
+  mkdirSync(workspace, { recursive: true });
+  writeFileSync(join(workspace, 'problems.pcap'), problemCapture());
+  writeFileSync(join(workspace, 'not-a-capture.pcap'), notACapture());
+  const state = join(base, 'state');
+  prepareState(state);
+
+  const server = await startCodeServer(state);
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    let exit: (code: number) => void;
+    const exited = new Promise<number>((r) => (exit = r));
+    await page.exposeFunction('codeAutomationLog', (type: string, args: unknown[]) => {
+      // The workbench forwards console calls with their format string (mocha's reporter uses %s and %d).
+      const text = format(...(Array.isArray(args) ? args : [args]));
+      (type === 'error' ? process.stderr : process.stdout).write(`${text}\n`);
+    });
+    await page.exposeFunction('codeAutomationExit', (code: number) => exit(code));
+    const remote = (p: string) => `vscode-remote://remote${p}`;
+    const payload = JSON.stringify([
+      ['extensionDevelopmentPath', remote(extension)],
+      ['extensionTestsPath', remote(join(outDir, 'test', 'e2e', 'index.js'))],
+    ]);
+    const url = `${server.url}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(payload)}`;
+    await page.goto(url);
+    const timeout = new Promise<number>((r) => setTimeout(() => r(124), 180_000).unref());
+    const code = await Promise.race([exited, timeout]);
+    if (code === 124) console.error('extension tests timed out');
+    console.log(`extension-host tests: exit ${code} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    return code;
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+}
+
+// `node --test out/test/` runs every file under out/test (NODE_TEST_CONTEXT set): starting code-server is only
+// for when this launcher is run on purpose.
+if (!process.env.NODE_TEST_CONTEXT) {
+  main().then(
+    (code) => process.exit(code),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}
