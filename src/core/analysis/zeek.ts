@@ -292,7 +292,8 @@ export class ZeekConnTracker implements TcpPacketObserver {
     const base = stream * INLINE;
     for (let i = 0; i < n && i < INLINE; i++) out += String.fromCharCode(this.hist[base + i]!);
     const more = this.overflow.get(stream);
-    if (more) out += String.fromCharCode(...more);
+    // One letter at a time: spreading a long history (a flow with many resets) into one call overflows the stack.
+    if (more) for (const ch of more) out += String.fromCharCode(ch);
     return out;
   }
 

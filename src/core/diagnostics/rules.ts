@@ -130,6 +130,19 @@ function push(ctx: Ctx, f: Omit<Finding, 'streams' | 'frames'> & { streams: numb
   ctx.out.push({ ...f, streams: f.streams.slice(0, MAX_STREAMS_LISTED), frames: frames(f.frames) });
 }
 
+// Math.max(...xs) throws a RangeError past about 120 000 arguments; a listener can have that many connections.
+function maxOf(xs: readonly number[]): number {
+  let m = -Infinity;
+  for (const x of xs) if (x > m) m = x;
+  return m;
+}
+
+function minOf(xs: readonly number[]): number {
+  let m = Infinity;
+  for (const x of xs) if (x < m) m = x;
+  return m;
+}
+
 function windowOf(ctx: Ctx, streams: number[]): { start: number; end: number } {
   let start = Infinity;
   let end = -Infinity;
@@ -171,11 +184,12 @@ function captureQuality(ctx: Ctx): void {
         code: 'capture.interface_drops',
         severity: 'warning',
         category: 'capture',
-        message: `the capture dropped ${dropped} packets on interface ${i.name ?? i.index} (${st?.droppedByInterface ?? 0} by the interface, ${st?.droppedByOs ?? 0} by the OS)`,
+        message: `the capture dropped ${dropped} packets on interface ${i.name || i.index} (${st?.droppedByInterface ?? 0} by the interface, ${st?.droppedByOs ?? 0} by the OS)`,
         explanation:
           'The capturing machine could not keep up and lost packets before writing them. Gaps, "previous segment not captured" ' +
           'and apparent retransmissions near those moments may be artefacts of the capture, not of the network.',
-        endpoint: i.name ?? `interface ${i.index}`,
+        // An if_name option may be present but empty.
+        endpoint: i.name || `interface ${i.index}`,
         streams: [],
         frames: [],
         metrics: { droppedByInterface: st?.droppedByInterface ?? 0, droppedByOs: st?.droppedByOs ?? 0 },
@@ -395,7 +409,7 @@ function handshakeProblems(ctx: Ctx): void {
       code: 'tcp.handshake.slow',
       severity: 'warning',
       category: 'network',
-      message: `${plural(streams.length, 'handshake')} with ${listener} took at least ${ctx.o.slowHandshakeSeconds} s (slowest ${r3(Math.max(...times))} s)`,
+      message: `${plural(streams.length, 'handshake')} with ${listener} took at least ${ctx.o.slowHandshakeSeconds} s (slowest ${r3(maxOf(times))} s)`,
       explanation:
         'The three-way handshake normally takes one round trip. Seconds mean a SYN or SYN-ACK was lost and resent after a ' +
         'timeout (1 s, then 3 s... on Linux), or the server was slow to answer.',
@@ -403,7 +417,7 @@ function handshakeProblems(ctx: Ctx): void {
       streams,
       frames: streams.slice(0, MAX_FRAMES_LISTED).map((s) => c.synFrame[s]!),
       window: windowOf(ctx, streams),
-      metrics: { connections: streams.length, slowestSeconds: r3(Math.max(...times)) },
+      metrics: { connections: streams.length, slowestSeconds: r3(maxOf(times)) },
     });
   }
   for (const [listener, streams] of groupBy(failed, (s) => ep(ctx, s, clientSide(ctx, s) ^ 1))) {
@@ -469,7 +483,7 @@ function closeWait(ctx: Ctx): void {
     }
   }
   for (const [endpoint, streams] of groupBy(hits, (s) => ep(ctx, s, side[s]!))) {
-    const longest = Math.max(...streams.map((s) => seconds[s]!));
+    const longest = maxOf(streams.map((s) => seconds[s]!));
     if (streams.length < ctx.o.closeWaitMinConnections && longest < ctx.o.closeWaitMinSeconds) continue;
     const peersFinWait2 = streams.filter((s) => st.stateOf(s, side[s]! ^ 1) === TcpState.FinWait2).length;
     const severity: Severity = streams.length >= ctx.o.closeWaitErrorConnections ? 'error' : 'warning';
@@ -519,7 +533,7 @@ function timeWaitChurn(ctx: Ctx): void {
     const asClient = streams.filter((s) => side[s] === clientSide(ctx, s)).length;
     // Ports run out per destination (ip:port): the busiest destination bounds the risk.
     const perDest = groupBy(streams, (s) => ep(ctx, s, side[s]! ^ 1));
-    const busiest = Math.max(...[...perDest.values()].map((l) => l.length));
+    const busiest = maxOf([...perDest.values()].map((l) => l.length));
     const share = peak / ctx.o.ephemeralPorts;
     const durations = streams.map((s) => streamEnd(ctx, s) - streamStart(ctx, s)).sort((x, y) => x - y);
     push(ctx, {
@@ -665,7 +679,7 @@ function zeroWindowStalls(ctx: Ctx): void {
       endpoint: receiver,
       streams,
       frames: list.flatMap((k) => [c.stallStartFrame[k]!, c.stallEndFrame[k]!]),
-      window: { start: r3(Math.min(...list.map((k) => c.stallStart[k]!))), end: r3(Math.max(...list.map((k) => c.stallEnd[k]!))) },
+      window: { start: r3(minOf(list.flatMap((k) => [c.stallStart[k]!, c.stallEnd[k]!]))), end: r3(maxOf(list.flatMap((k) => [c.stallStart[k]!, c.stallEnd[k]!]))) },
       metrics: { stalls: list.length, totalSeconds: r3(total), probes, unrecovered },
     });
   }
@@ -703,8 +717,9 @@ function halfOpen(ctx: Ctx): void {
       streams,
       frames: streams.slice(0, MAX_FRAMES_LISTED).map((s) => c.runFirstFrame[s * 2 + side[s]!]!),
       window: {
-        start: r3(Math.min(...streams.map((s) => c.runFirstTime[s * 2 + side[s]!]!))),
-        end: r3(Math.max(...streams.map((s) => c.runLastTime[s * 2 + side[s]!]!))),
+        // Run times follow file order, which may step back in time: take both ends so the window runs forwards.
+        start: r3(minOf(streams.flatMap((s) => [c.runFirstTime[s * 2 + side[s]!]!, c.runLastTime[s * 2 + side[s]!]!]))),
+        end: r3(maxOf(streams.flatMap((s) => [c.runFirstTime[s * 2 + side[s]!]!, c.runLastTime[s * 2 + side[s]!]!]))),
       },
       metrics: { connections: streams.length, unansweredRetransmissions: retrans, endedByReset: endedByRst, captureEnd: r3(captureEnd(ctx)) },
     });
