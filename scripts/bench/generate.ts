@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from './prng';
 import { be16, be32, foldChecksum, PayloadPattern, PcapWriter, wordSum } from './pcapWriter';
@@ -14,7 +14,7 @@ import { be16, be32, foldChecksum, PayloadPattern, PcapWriter, wordSum } from '.
  *
  * Bump GENERATOR_VERSION whenever the output bytes change: it is part of the cached file names.
  */
-export const GENERATOR_VERSION = 1;
+export const GENERATOR_VERSION = 6;
 
 export type CaptureKind = 'flows' | 'bulk';
 
@@ -306,9 +306,10 @@ class Generator {
     f.cPort = rng.int(EPHEMERAL_LO, 60999);
     f.sPort = 53;
     f.server = SERVERS; // the resolver
-    this.emit(f, t, CLIENT, 0, 0, 0, rng.int(28, 60), OPT_NONE);
+    const id = rng.int(0, 0xffff);
+    this.emit(f, t, CLIENT, 0, id, 0, DNS_QUERY.length, OPT_NONE);
     const answered = t + rng.logUniform(200, 20_000);
-    this.emit(f, answered, SERVER, 0, 0, 0, rng.int(60, 300), OPT_NONE);
+    this.emit(f, answered, SERVER, 0, id, 0, DNS_ANSWER.length, OPT_NONE);
     return answered + rng.int(20, 200);
   }
 
@@ -354,9 +355,10 @@ class Generator {
   /**
    * One side sends `size` bytes: slow start in RTT rounds, the peer ACKs every second segment, a lost segment
    * (lost beyond the capture point) is seen twice, with the peer's duplicate SACKing ACKs in between.
-   * Returns the time of the last data segment; this.lastAckT is the time of the ACK that completes it.
+   * Returns the time of the last data segment; this.lastAckT is the time of the ACK that completes it. With
+   * `ackEnd` false the peer's answer carries the final ACK (a request and its response), so none is sent alone.
    */
-  private transfer(f: Flow, from: number, t: number, size: number, lossP: number): number {
+  private transfer(f: Flow, from: number, t: number, size: number, lossP: number, ackEnd = true): number {
     const rng = this.rng;
     const to = from ^ 1;
     let seq = from === CLIENT ? f.nxt0 : f.nxt1;
@@ -395,7 +397,7 @@ class Generator {
       sentInRound++;
       unacked++;
       lastSegT = segT;
-      if (unacked === 2 || remaining === 0) {
+      if (unacked === 2 || (remaining === 0 && ackEnd)) {
         const ackT = segT + ackDelay;
         if (hole >= 0 && ackT < repairT + ackDelay) {
           this.emit(f, ackT, to, ACK, peerSeq, hole, 0, OPT_TS_SACK, holeEnd, seq);
@@ -445,13 +447,14 @@ class Generator {
     }
   }
 
+  /** Mostly small API/page responses with a long tail: ~2 KB on average, so ~350 bytes per packet overall. */
   private responseSize(): number {
     const rng = this.rng;
     const u = rng.next();
-    if (u < 0.4) return rng.int(80, 600);
-    if (u < 0.85) return rng.int(600, 3000);
-    if (u < 0.98) return rng.int(3000, 12000);
-    return Math.round(rng.logUniform(12000, 150_000));
+    if (u < 0.35) return rng.int(60, 900);
+    if (u < 0.9) return rng.int(900, 3300);
+    if (u < 0.995) return rng.int(3000, 9000);
+    return Math.round(rng.logUniform(9000, 100_000));
   }
 
   private startShort(t: number): void {
@@ -460,11 +463,11 @@ class Generator {
     const f = this.pickFlow(false);
     t = this.handshake(f, t);
     if (t < 0) return;
-    const requests = rng.chance(0.8) ? 1 : rng.int(2, 5);
+    const requests = rng.chance(0.92) ? 1 : 2;
     for (let i = 0; i < requests; i++) {
       t += i === 0 ? rng.int(5, 300) : rng.logUniform(2_000, 2_000_000);
-      const req = rng.chance(0.05) ? rng.int(1500, 20000) : rng.int(120, 900);
-      const reqEnd = this.transfer(f, CLIENT, t, req, 0.001);
+      const req = rng.chance(0.02) ? rng.int(2000, 8000) : rng.int(100, 700);
+      const reqEnd = this.transfer(f, CLIENT, t, req, 0.001, false);
       const think = rng.logUniform(150, 60_000);
       if (think > 40_000) this.emit(f, reqEnd + 40_000, SERVER, ACK, f.nxt1, f.nxt0, 0, OPT_TS);
       this.transfer(f, SERVER, reqEnd + think, this.responseSize(), 0.004);
@@ -482,7 +485,7 @@ class Generator {
     const lossP = rng.logUniform(0.0002, 0.005);
     t += rng.int(5, 300);
     if (rng.chance(0.8)) {
-      const reqEnd = this.transfer(f, CLIENT, t, rng.int(150, 600), 0);
+      const reqEnd = this.transfer(f, CLIENT, t, rng.int(150, 600), 0, false);
       this.transfer(f, SERVER, reqEnd + rng.logUniform(100, 5000), size, lossP);
     } else {
       const upEnd = this.transfer(f, CLIENT, t, size, lossP);
@@ -611,12 +614,27 @@ class Generator {
         }
       }
     }
-    const payloadSum = p.len > 0 ? this.pattern.copy(p.seq ^ (f.cPort << 3), b, o, p.len) : 0;
+    let payloadSum = 0;
+    if (f.udp) {
+      // A real A-record lookup (the seq field carries the DNS id), so dissectors see DNS, not noise.
+      b.set(p.dir === CLIENT ? DNS_QUERY : DNS_ANSWER, o);
+      be16(b, o, p.seq);
+      payloadSum = wordSum(b, o, o + (p.len & ~1)) + (p.len & 1 ? b[o + p.len - 1]! << 8 : 0);
+    } else if (p.len > 0) {
+      payloadSum = this.pattern.copy(p.seq ^ (f.cPort << 3), b, o, p.len);
+    }
     let csum = foldChecksum(pseudo + wordSum(b, l4, o) + payloadSum);
     if (f.udp && csum === 0) csum = 0xffff;
     be16(b, csumAt, csum);
   }
 }
+
+const DNS_NAME = [3, 0x77, 0x77, 0x77, 7, 0x65, 0x78, 0x61, 0x6d, 0x70, 0x6c, 0x65, 3, 0x63, 0x6f, 0x6d, 0]; // www.example.com
+const DNS_QUERY = Uint8Array.from([0, 0, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, ...DNS_NAME, 0, 1, 0, 1]);
+const DNS_ANSWER = Uint8Array.from([
+  0, 0, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0, ...DNS_NAME, 0, 1, 0, 1,
+  0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4, 198, 51, 100, 10,
+]);
 
 function macAddr(b: Uint8Array, o: number, n: number): number {
   b[o] = 0x02;
@@ -670,6 +688,11 @@ export function ensureCapture(dir: string, kind: CaptureKind, scale: number, for
     } catch {
       // unreadable metadata: regenerate
     }
+  }
+  // Captures from other generator versions are never read again, and they are gigabytes each.
+  for (const f of readdirSync(dir)) {
+    const m = /^(flows|bulk)-g(\d+)-x[0-9.e-]+\.pcap(\.json|\.partial)?$/.exec(f);
+    if (m && m[1] === kind && Number(m[2]) !== GENERATOR_VERSION) rmSync(join(dir, f), { force: true });
   }
   const spec = SPECS[kind];
   const nFlows = Math.max(1, Math.round(spec.flows * scale));
