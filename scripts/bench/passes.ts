@@ -1,4 +1,5 @@
 import type { AnalyzeOptions, CaptureAnalysis } from '../../src/core/analyzeCapture';
+import { fullAnalysisParts } from '../../src/core/fullAnalysis';
 
 /**
  * The passes the bench can time, by name. Each runs in its own child process (so peak RSS is the pass's own), on a
@@ -13,8 +14,23 @@ export interface BenchPass {
   finish?(analysis: CaptureAnalysis): void;
 }
 
+/** A pass that runs the full analysis: its observers in the stream, its finishing step (states, rules) timed. */
+function fullPass(description: string, withoutDiagnostics: boolean): BenchPass {
+  let parts: ReturnType<typeof fullAnalysisParts> | undefined;
+  return {
+    description,
+    options: () => {
+      parts = fullAnalysisParts({ withoutDiagnostics });
+      return { observers: parts.observers };
+    },
+    finish: (analysis) => void parts!.finish(analysis),
+  };
+}
+
 export const PASSES: Record<string, BenchPass> = {
   flows: { description: 'read + decode + flow table (no packet index, no observers)', options: () => ({}) },
+  full: fullPass('flows + Wireshark flags, endpoint states, Zeek, handshakes, RTT, diagnostics', false),
+  'full-nodiag': fullPass('the full analysis without the diagnostics collector and rules', true),
 };
 
 /** What a child reports on its last stdout line. */

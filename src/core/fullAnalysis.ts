@@ -35,6 +35,8 @@ export interface FullAnalysisOptions extends Omit<AnalyzeOptions, 'observers'> {
    * verdict for the packet (lastFlags, lastAckRtt...).
    */
   observers?: (builtIn: { seq: SequenceAnalyzer; states: EndpointStateTracker }) => TcpPacketObserver[];
+  /** Skip the diagnostics collector and rules (to measure what they cost). */
+  withoutDiagnostics?: boolean;
 }
 
 /** The built-in observers of one pass, before the capture is finished. */
@@ -48,15 +50,31 @@ function parts(options: FullAnalysisOptions): Parts {
   const rtt = new RttCollector(seq);
   // The collector reads the sequence analyzer's verdict for the same packet: it must come after it.
   const collector = new DiagnosticsCollector(seq, { bucketSeconds: options.diagnostics?.stormBucketSeconds ?? 1 });
-  return { seq, states, handshakes, zeek, rtt, collector, observers: [seq, states, handshakes, zeek, rtt, collector, ...(options.observers?.({ seq, states }) ?? [])] };
+  const extra = options.observers?.({ seq, states }) ?? [];
+  const observers = options.withoutDiagnostics
+    ? [seq, states, handshakes, zeek, rtt, ...extra]
+    : [seq, states, handshakes, zeek, rtt, collector, ...extra];
+  return { seq, states, handshakes, zeek, rtt, collector, observers };
 }
 
 function complete(capture: CaptureAnalysis, p: Parts, options: FullAnalysisOptions): FullAnalysis {
   p.states.finish(capture.lastSec, capture.lastNsec);
   p.collector.finish();
   const { seq, states, handshakes, zeek, rtt, collector } = p;
-  const findings = diagnose({ analysis: capture, seq, states, collector }, options.diagnostics ?? {});
+  const findings = options.withoutDiagnostics ? [] : diagnose({ analysis: capture, seq, states, collector }, options.diagnostics ?? {});
   return { capture, seq, states, handshakes, zeek, rtt, collector, findings };
+}
+
+/**
+ * The pieces of a full analysis for a caller that drives the pass itself (the benchmark, a worker reading its own
+ * way): pass `observers` to analyzeCapture, then `finish` the result.
+ */
+export function fullAnalysisParts(options: FullAnalysisOptions = {}): {
+  observers: TcpPacketObserver[];
+  finish(capture: CaptureAnalysis): FullAnalysis;
+} {
+  const p = parts(options);
+  return { observers: p.observers, finish: (capture) => complete(capture, p, options) };
 }
 
 export function analyzeFull(source: ByteSource, options: FullAnalysisOptions = {}): FullAnalysis {

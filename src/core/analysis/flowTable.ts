@@ -210,6 +210,27 @@ export class FlowTable {
     };
   }
 
+  /** Port of endpoint A (side 0) or B (side 1), without building an endpoint object. */
+  port(stream: number, side: number): number {
+    const k = this.tuple[stream]! * KEY_WORDS;
+    const ports = this.keys[k + 9]!;
+    return (side === 0) === (this.aIsLo[stream] === 1) ? ports >>> 16 : ports & 0xffff;
+  }
+
+  /**
+   * A number standing for an endpoint's address: the address itself for IPv4, a 32-bit hash (offset past the
+   * IPv4 range) for IPv6. Equal addresses give equal keys; for IPv6 unequal ones may collide, so use it to narrow
+   * down candidates cheaply, then compare the real addresses.
+   */
+  addressKey(stream: number, side: number): number {
+    const k = this.tuple[stream]! * KEY_WORDS;
+    const base = (side === 0) === (this.aIsLo[stream] === 1) ? k + 1 : k + 5;
+    if (this.keys[k] !== 6) return this.keys[base]!;
+    let h = 0x811c9dc5;
+    for (let i = 0; i < 4; i++) h = mix(h, this.keys[base + i]!);
+    return 4294967296 + (h >>> 0);
+  }
+
   private newStream(t: number, srcIsLo: boolean, frame: number, tsSec: number, tsNsec: number): number {
     if (this.count === this.cap) this.growStreams();
     const s = this.count++;
@@ -350,7 +371,8 @@ export class FlowTable {
 function mix(h: number, w: number): number {
   h ^= Math.imul(w, 0xcc9e2d51);
   h = (h << 13) | (h >>> 19);
-  return Math.imul(h, 5) + 0xe6546b64;
+  // Stay a 32-bit integer: a sum past 2^31 would make every later step float arithmetic.
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }
 
 function nextPow2(n: number): number {

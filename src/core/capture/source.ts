@@ -37,7 +37,8 @@ export function memorySource(bytes: Uint8Array): ByteSource {
  */
 export function readCapture(source: ByteSource, sink: CaptureSink, options: ReadOptions = {}): CaptureFacts & { stopped: boolean } {
   const reader = new CaptureReader(sink);
-  let buf = new Uint8Array(options.chunkSize ?? 8 * 1024 * 1024);
+  // 1 MiB measured faster than 8 MiB: the parse reads the bytes while the kernel's copy is still in the CPU cache.
+  let buf = new Uint8Array(options.chunkSize ?? 1024 * 1024);
   let filled = 0;
   let eof = false;
   let stopped = false;

@@ -79,7 +79,7 @@ function host(ctx: Ctx, s: number, side: number): string {
 }
 
 function port(ctx: Ctx, s: number, side: number): number {
-  return ctx.in.analysis.flows.endpoint(s, side).port;
+  return ctx.in.analysis.flows.port(s, side);
 }
 
 function clientSide(ctx: Ctx, s: number): number {
@@ -107,6 +107,34 @@ function r3(x: number): number {
 
 function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
+}
+
+/**
+ * Groups streams by one of their endpoints (`ip:port`) or hosts (`ip`), keyed by numbers so a million streams
+ * cost no strings: one string is made per group. IPv6 keys are hashes, so those groups are re-split by the real
+ * address text.
+ */
+function groupByEndpoint(ctx: Ctx, items: number[], side: (s: number) => number, withPort: boolean): Map<string, number[]> {
+  const f = ctx.in.analysis.flows;
+  const byKey = groupBy(items, (s) => {
+    const x = side(s);
+    return withPort ? f.addressKey(s, x) * 65536 + f.port(s, x) : f.addressKey(s, x);
+  });
+  const out = new Map<string, number[]>();
+  const name = (s: number) => (withPort ? ep(ctx, s, side(s)) : host(ctx, s, side(s)));
+  for (const [key, list] of byKey) {
+    const groups = key >= (withPort ? 4294967296 * 65536 : 4294967296) ? groupBy(list, name) : new Map([[name(list[0]!), list]]);
+    for (const [k, l] of groups) {
+      const prev = out.get(k);
+      if (prev) prev.push(...l);
+      else out.set(k, l);
+    }
+  }
+  return out;
+}
+
+function serverSide(ctx: Ctx): (s: number) => number {
+  return (s) => clientSide(ctx, s) ^ 1;
 }
 
 function groupBy<K>(items: number[], key: (s: number) => K): Map<K, number[]> {
@@ -279,7 +307,7 @@ function synFloodAndScan(ctx: Ctx): void {
   const o = ctx.o;
   // SYN flood: one listener, many unfinished handshakes from many sources.
   const unfinished = unfinishedHandshakes(ctx);
-  const byListener = groupBy(unfinished, (s) => ep(ctx, s, clientSide(ctx, s) ^ 1));
+  const byListener = groupByEndpoint(ctx, unfinished, serverSide(ctx), true);
   for (const [listener, streams] of byListener) {
     if (streams.length < o.synFloodMinHalfOpen) continue;
     const sources = new Set(streams.map((s) => host(ctx, s, clientSide(ctx, s))));
@@ -313,7 +341,14 @@ function synFloodAndScan(ctx: Ctx): void {
   for (let s = 0; s < Math.min(a.flows.count, c.streamCapacity); s++) {
     if (c.synCount[s]! > 0 && !(c.finalAckFrame[s]! > 0 && a.flows.payload[s * 2]! + a.flows.payload[s * 2 + 1]! > 0)) probes.push(s);
   }
-  const byPair = groupBy(probes, (s) => `${host(ctx, s, clientSide(ctx, s))} -> ${host(ctx, s, clientSide(ctx, s) ^ 1)}`);
+  // Only sources with enough probes can be scanners: count them by a numeric address key before making strings.
+  const perSource = new Map<number, number>();
+  for (const s of probes) {
+    const k = a.flows.addressKey(s, clientSide(ctx, s));
+    perSource.set(k, (perSource.get(k) ?? 0) + 1);
+  }
+  const busy = probes.filter((s) => perSource.get(a.flows.addressKey(s, clientSide(ctx, s)))! >= o.portScanMinPorts);
+  const byPair = groupBy(busy, (s) => `${host(ctx, s, clientSide(ctx, s))} -> ${host(ctx, s, clientSide(ctx, s) ^ 1)}`);
   for (const [pair, streams] of byPair) {
     const ports = new Set(streams.map((s) => port(ctx, s, clientSide(ctx, s) ^ 1)));
     if (ports.size < o.portScanMinPorts) continue;
@@ -354,14 +389,22 @@ function acceptQueueOverflow(ctx: Ctx): void {
     const synAckRetries = c.synAckCount[s]! - 1;
     if (synRetries > 0 || slow || (c.finalAckFrame[s]! > 0 && synAckRetries > 0)) affected.push(s);
   }
-  // Alive: the listener answered at least one SYN, on any connection.
+  const byListener = groupByEndpoint(ctx, affected, serverSide(ctx), true);
+  // Alive: the listener answered at least one SYN, on any connection. Only candidate listeners are looked up, by
+  // port first, so a million healthy connections cost no strings.
+  const candidates = [...byListener].filter(([, l]) => l.length >= ctx.o.acceptQueueMinAffected);
+  const f = a.flows;
+  const keyOf = (s: number) => f.addressKey(s, clientSide(ctx, s) ^ 1) * 65536 + f.port(s, clientSide(ctx, s) ^ 1);
+  const candidateKeys = new Map(candidates.map(([listener, l]) => [keyOf(l[0]!), listener]));
   const alive = new Set<string>();
-  for (let s = 0; s < Math.min(a.flows.count, c.streamCapacity); s++) {
-    if (c.synAckCount[s]! > 0) alive.add(ep(ctx, s, clientSide(ctx, s) ^ 1));
+  for (let s = 0; candidateKeys.size && s < Math.min(f.count, c.streamCapacity); s++) {
+    if (c.synAckCount[s]! === 0) continue;
+    const listener = candidateKeys.get(keyOf(s));
+    // IPv6 keys are hashes: confirm with the real endpoint before believing a match.
+    if (listener !== undefined && !alive.has(listener) && ep(ctx, s, clientSide(ctx, s) ^ 1) === listener) alive.add(listener);
   }
-  const byListener = groupBy(affected, (s) => ep(ctx, s, clientSide(ctx, s) ^ 1));
-  for (const [listener, streams] of byListener) {
-    if (streams.length < ctx.o.acceptQueueMinAffected || !alive.has(listener)) continue;
+  for (const [listener, streams] of candidates) {
+    if (!alive.has(listener)) continue;
     let synRetries = 0;
     let synAckRetries = 0;
     let maxHandshake = 0;
@@ -403,7 +446,7 @@ function handshakeProblems(ctx: Ctx): void {
       failed.push(s);
     }
   }
-  for (const [listener, streams] of groupBy(slow, (s) => ep(ctx, s, clientSide(ctx, s) ^ 1))) {
+  for (const [listener, streams] of groupByEndpoint(ctx, slow, serverSide(ctx), true)) {
     const times = streams.map((s) => c.finalAckTime[s]! - c.synTime[s]!);
     push(ctx, {
       code: 'tcp.handshake.slow',
@@ -420,7 +463,7 @@ function handshakeProblems(ctx: Ctx): void {
       metrics: { connections: streams.length, slowestSeconds: r3(maxOf(times)) },
     });
   }
-  for (const [listener, streams] of groupBy(failed, (s) => ep(ctx, s, clientSide(ctx, s) ^ 1))) {
+  for (const [listener, streams] of groupByEndpoint(ctx, failed, serverSide(ctx), true)) {
     if (streams.length < ctx.o.failedHandshakeMinConnections) continue;
     const answered = streams.filter((s) => c.synAckCount[s]! > 0).length;
     push(ctx, {
@@ -445,7 +488,7 @@ function refusedConnections(ctx: Ctx): void {
   const a = ctx.in.analysis;
   const refused: number[] = [];
   for (let s = 0; s < a.flows.count; s++) if (!ctx.explained[s] && ctx.in.states.refused(s)) refused.push(s);
-  for (const [server, streams] of groupBy(refused, (s) => host(ctx, s, clientSide(ctx, s) ^ 1))) {
+  for (const [server, streams] of groupByEndpoint(ctx, refused, serverSide(ctx), false)) {
     const ports = [...new Set(streams.map((s) => port(ctx, s, clientSide(ctx, s) ^ 1)))].sort((x, y) => x - y);
     push(ctx, {
       code: 'tcp.connection.refused',
@@ -482,7 +525,7 @@ function closeWait(ctx: Ctx): void {
       }
     }
   }
-  for (const [endpoint, streams] of groupBy(hits, (s) => ep(ctx, s, side[s]!))) {
+  for (const [endpoint, streams] of groupByEndpoint(ctx, hits, (s) => side[s]!, true)) {
     const longest = maxOf(streams.map((s) => seconds[s]!));
     if (streams.length < ctx.o.closeWaitMinConnections && longest < ctx.o.closeWaitMinSeconds) continue;
     const peersFinWait2 = streams.filter((s) => st.stateOf(s, side[s]! ^ 1) === TcpState.FinWait2).length;
@@ -520,7 +563,7 @@ function timeWaitChurn(ctx: Ctx): void {
       }
     }
   }
-  for (const [closer, streams] of groupBy(closers, (s) => host(ctx, s, side[s]!))) {
+  for (const [closer, streams] of groupByEndpoint(ctx, closers, (s) => side[s]!, false)) {
     if (streams.length < ctx.o.timeWaitMinConnections) continue;
     // Each closed connection stays in TIME_WAIT for timeWaitSeconds from (about) its last packet: sweep for the peak.
     const ends = streams.map((s) => streamEnd(ctx, s)).sort((x, y) => x - y);
@@ -532,7 +575,7 @@ function timeWaitChurn(ctx: Ctx): void {
     }
     const asClient = streams.filter((s) => side[s] === clientSide(ctx, s)).length;
     // Ports run out per destination (ip:port): the busiest destination bounds the risk.
-    const perDest = groupBy(streams, (s) => ep(ctx, s, side[s]! ^ 1));
+    const perDest = groupByEndpoint(ctx, streams, (s) => side[s]! ^ 1, true);
     const busiest = maxOf([...perDest.values()].map((l) => l.length));
     const share = peak / ctx.o.ephemeralPorts;
     const durations = streams.map((s) => streamEnd(ctx, s) - streamStart(ctx, s)).sort((x, y) => x - y);
@@ -701,7 +744,7 @@ function halfOpen(ctx: Ctx): void {
       break;
     }
   }
-  for (const [peer, streams] of groupBy(hits, (s) => ep(ctx, s, side[s]! ^ 1))) {
+  for (const [peer, streams] of groupByEndpoint(ctx, hits, (s) => side[s]! ^ 1, true)) {
     const retrans = streams.reduce((sum, s) => sum + c.runLength[s * 2 + side[s]!]!, 0);
     const endedByRst = streams.filter((s) => c.firstRstSide[s] !== 255).length;
     push(ctx, {
