@@ -1,6 +1,5 @@
 import { readCapture, type ByteSource, type ReadOptions } from './capture/source';
 import type { CaptureError, CaptureFacts, CaptureInterface, CaptureSink, PacketRecord } from './capture/types';
-import { readCaptureAsync, type AsyncByteSource, type AsyncReadOptions } from './capture/asyncSource';
 import { decodeFrame, DecodeStatus, Layer, newDecodedPacket, type DecodedPacket } from './decode/packet';
 import { linkTypeName } from './decode/linktypes';
 import { FlowTable, grow } from './analysis/flowTable';
@@ -92,12 +91,6 @@ const LAYER_NAMES = ['none', 'link', 'ipv4', 'ipv6', 'tcp'] as const;
 export function analyzeCapture(source: ByteSource, options: AnalyzeOptions = {}): CaptureAnalysis {
   const pass = createPass(options);
   return pass.finish(readCapture(source, pass.sink, options));
-}
-
-/** The same pass over an asynchronous source: reading the next chunk overlaps parsing this one. */
-export async function analyzeCaptureAsync(source: AsyncByteSource, options: AnalyzeOptions & AsyncReadOptions = {}): Promise<CaptureAnalysis> {
-  const pass = createPass(options);
-  return pass.finish(await readCaptureAsync(source, pass.sink, options));
 }
 
 function createPass(options: AnalyzeOptions): { sink: CaptureSink; finish(facts: CaptureFacts & { stopped: boolean }): CaptureAnalysis } {

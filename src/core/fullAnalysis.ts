@@ -1,5 +1,4 @@
-import { analyzeCapture, analyzeCaptureAsync, type AnalyzeOptions, type CaptureAnalysis, type TcpPacketObserver } from './analyzeCapture';
-import type { AsyncByteSource, AsyncReadOptions } from './capture/asyncSource';
+import { analyzeCapture, type AnalyzeOptions, type CaptureAnalysis, type TcpPacketObserver } from './analyzeCapture';
 import type { ByteSource } from './capture/source';
 import { EndpointStateTracker } from './analysis/endpointStates';
 import { HandshakeTracker } from './analysis/handshake';
@@ -80,11 +79,5 @@ export function fullAnalysisParts(options: FullAnalysisOptions = {}): {
 export function analyzeFull(source: ByteSource, options: FullAnalysisOptions = {}): FullAnalysis {
   const p = parts(options);
   const capture = analyzeCapture(source, { ...options, observers: p.observers });
-  return complete(capture, p, options);
-}
-
-export async function analyzeFullAsync(source: AsyncByteSource, options: FullAnalysisOptions & AsyncReadOptions = {}): Promise<FullAnalysis> {
-  const p = parts(options);
-  const capture = await analyzeCaptureAsync(source, { ...options, observers: p.observers });
   return complete(capture, p, options);
 }

@@ -1,6 +1,4 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { open } from 'node:fs/promises';
-import type { AsyncByteSource } from '../core/capture/asyncSource';
 import type { ByteSource } from '../core/capture/source';
 
 /** A synchronous file-backed ByteSource: reads straight into the reader's buffer, never the whole file. */
@@ -20,21 +18,5 @@ export function openFileSource(path: string): ByteSource & { close(): void } {
       if (!closed) closeSync(fd);
       closed = true;
     },
-  };
-}
-
-/** An asynchronous file source: reads run on libuv's thread pool, overlapping the parse of the previous chunk. */
-export async function openAsyncFileSource(path: string): Promise<AsyncByteSource & { close(): Promise<void> }> {
-  const handle = await open(path, 'r');
-  const size = (await handle.stat()).size;
-  let position = 0;
-  return {
-    size,
-    async read(into, offset, length) {
-      const { bytesRead } = await handle.read(into, offset, length, position);
-      position += bytesRead;
-      return bytesRead;
-    },
-    close: () => handle.close(),
   };
 }
