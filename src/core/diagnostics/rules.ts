@@ -114,12 +114,22 @@ function plural(n: number, one: string, many = `${one}s`): string {
  * cost no strings: one string is made per group. IPv6 keys are hashes, so those groups are re-split by the real
  * address text.
  */
-function groupByEndpoint(ctx: Ctx, items: number[], side: (s: number) => number, withPort: boolean): Map<string, number[]> {
+function groupByEndpoint(ctx: Ctx, items: number[], side: (s: number) => number, withPort: boolean, minGroup = 1): Map<string, number[]> {
   const f = ctx.in.analysis.flows;
-  const byKey = groupBy(items, (s) => {
+  const keyOf = (s: number) => {
     const x = side(s);
     return withPort ? f.addressKey(s, x) * 65536 + f.port(s, x) : f.addressKey(s, x);
-  });
+  };
+  if (minGroup > 1) {
+    // Most groups are small and fail the rule's threshold: count first, keep only members of groups that can pass.
+    const counts = new Map<number, number>();
+    for (const s of items) {
+      const k = keyOf(s);
+      counts.set(k, (counts.get(k) ?? 0) + 1);
+    }
+    items = items.filter((s) => counts.get(keyOf(s))! >= minGroup);
+  }
+  const byKey = groupBy(items, keyOf);
   const out = new Map<string, number[]>();
   const name = (s: number) => (withPort ? ep(ctx, s, side(s)) : host(ctx, s, side(s)));
   for (const [key, list] of byKey) {
@@ -307,7 +317,7 @@ function synFloodAndScan(ctx: Ctx): void {
   const o = ctx.o;
   // SYN flood: one listener, many unfinished handshakes from many sources.
   const unfinished = unfinishedHandshakes(ctx);
-  const byListener = groupByEndpoint(ctx, unfinished, serverSide(ctx), true);
+  const byListener = groupByEndpoint(ctx, unfinished, serverSide(ctx), true, o.synFloodMinHalfOpen);
   for (const [listener, streams] of byListener) {
     if (streams.length < o.synFloodMinHalfOpen) continue;
     const sources = new Set(streams.map((s) => host(ctx, s, clientSide(ctx, s))));
@@ -563,7 +573,7 @@ function timeWaitChurn(ctx: Ctx): void {
       }
     }
   }
-  for (const [closer, streams] of groupByEndpoint(ctx, closers, (s) => side[s]!, false)) {
+  for (const [closer, streams] of groupByEndpoint(ctx, closers, (s) => side[s]!, false, ctx.o.timeWaitMinConnections)) {
     if (streams.length < ctx.o.timeWaitMinConnections) continue;
     // Each closed connection stays in TIME_WAIT for timeWaitSeconds from (about) its last packet: sweep for the peak.
     const ends = streams.map((s) => streamEnd(ctx, s)).sort((x, y) => x - y);
@@ -656,18 +666,32 @@ function retransmissionStorms(ctx: Ctx): void {
 function rstStorms(ctx: Ctx): void {
   const c = ctx.in.collector;
   const o = ctx.o;
-  // Count resets per (sending host, bucket); a storm is a run of hot buckets of one host.
-  const perHost = new Map<string, Map<number, number[]>>();
+  // Count resets per (sending host, bucket); a storm is a run of hot buckets of one host. Hosts are keyed by number
+  // (addressKey); only hosts with a hot bucket get their text, and IPv6 hash keys are re-split by it.
+  const f = ctx.in.analysis.flows;
+  const perKey = new Map<number, Map<number, number[]>>();
   for (let k = 0; k < c.rstCount; k++) {
     const s = c.rstStream[k]!;
     if (ctx.explained[s]) continue; // a scan's RST answers are the scan's story
-    const h = host(ctx, s, c.rstSide[k]!);
+    const key = f.addressKey(s, c.rstSide[k]!);
     const b = Math.floor(c.rstTime[k]! / o.rstStormBucketSeconds);
-    let m = perHost.get(h);
-    if (!m) perHost.set(h, (m = new Map()));
+    let m = perKey.get(key);
+    if (!m) perKey.set(key, (m = new Map()));
     const l = m.get(b);
     if (l) l.push(k);
     else m.set(b, [k]);
+  }
+  const perHost = new Map<string, Map<number, number[]>>();
+  for (const [key, buckets] of perKey) {
+    if (![...buckets.values()].some((l) => l.length >= o.rstStormMinResets)) continue;
+    for (const [b, list] of buckets) {
+      const parts = key >= 4294967296 ? groupBy(list, (k) => host(ctx, c.rstStream[k]!, c.rstSide[k]!)) : new Map([[host(ctx, c.rstStream[list[0]!]!, c.rstSide[list[0]!]!), list]]);
+      for (const [h, l] of parts) {
+        let m = perHost.get(h);
+        if (!m) perHost.set(h, (m = new Map()));
+        m.set(b, l);
+      }
+    }
   }
   for (const [h, buckets] of perHost) {
     const hot = [...buckets.entries()].filter(([, l]) => l.length >= o.rstStormMinResets).sort((x, y) => x[0] - y[0]);
