@@ -143,6 +143,8 @@ describe('webview in chromium', { skip: missing || undefined }, () => {
 
     await page.getByRole('button', { name: 'Packets', exact: true }).click();
     await page.waitForFunction(() => document.querySelector('.flows [aria-sort="ascending"]')?.getAttribute('data-key') === 'packets');
+    // The header updates before the page request goes out: wait for the request, then check what it asked.
+    await page.waitForFunction(() => (window as any).__fakeHost.log.some((m: any) => m.method === 'flows/get' && m.params.sort?.column === 'packets'));
     const sorted = await page.evaluate(() => (window as any).__fakeHost.log.filter((m: any) => m.method === 'flows/get').at(-1).params.sort);
     assert.deepEqual(sorted, { column: 'packets', descending: false });
     for (const label of await page.locator('[role=columnheader]').allTextContents()) assert.ok(label.length > 0);
