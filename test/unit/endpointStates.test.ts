@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PacketRecord } from '../../src/core/capture/types';
-import type { PacketContext, TcpPacketObserver } from '../../src/core/analyzeCapture';
-import { newDecodedPacket, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN } from '../../src/core/decode/packet';
+import type { PacketContext } from '../../src/core/analyzeCapture';
+import { newDecodedPacket, TCP_SYN } from '../../src/core/decode/packet';
 import { FlowTable } from '../../src/core/analysis/flowTable';
+import { HANDSHAKE, ISN, SERVER, feedScripted, p, type ScriptedPacket } from '../support/scripted';
 import { EndpointStateTracker, TCP_STATE_NAMES, TcpState } from '../../src/core/analysis/endpointStates';
 import { HandshakeTracker } from '../../src/core/analysis/handshake';
 
@@ -12,60 +13,9 @@ import { HandshakeTracker } from '../../src/core/analysis/handshake';
  * and the exact transitions and final states the tracker must infer. Packets are one millisecond apart.
  */
 
-type Who = 'c' | 's';
-interface Pkt {
-  from: Who;
-  flags: string;
-  len?: number;
-  /** Explicit seq / ack (absolute); by default seq is the sender's next and ack covers all the peer sent. */
-  seq?: number;
-  ack?: number;
-  /** New client ISN / port for a packet opening another connection. */
-  at?: number;
-}
-
-const FLAG: Record<string, number> = { S: TCP_SYN, A: TCP_ACK, F: TCP_FIN, R: TCP_RST, P: TCP_PSH };
-const CLIENT = 0x0a000001;
-const SERVER = 0x0a000002;
-const ISN = { c: 1000, s: 5000 };
-
-function feed(pkts: Pkt[], observers: TcpPacketObserver[], opts: { sport?: number; dport?: number } = {}): FlowTable {
-  const flows = new FlowTable(4);
-  const ctx: PacketContext = { flows, refSec: 1_700_000_000, refNsec: 0 };
-  const d = newDecodedPacket();
-  const next = { c: ISN.c, s: ISN.s };
-  pkts.forEach((p, i) => {
-    let flags = 0;
-    for (const ch of p.flags) flags |= FLAG[ch]!;
-    const peer: Who = p.from === 'c' ? 's' : 'c';
-    const seq = p.seq ?? next[p.from];
-    const len = p.len ?? 0;
-    d.ipVersion = 4;
-    d.src0 = p.from === 'c' ? CLIENT : SERVER;
-    d.dst0 = p.from === 'c' ? SERVER : CLIENT;
-    d.srcPort = p.from === 'c' ? (opts.sport ?? 40000) : (opts.dport ?? 9999);
-    d.dstPort = p.from === 'c' ? (opts.dport ?? 9999) : (opts.sport ?? 40000);
-    d.flags = flags;
-    d.seq = seq >>> 0;
-    d.ack = flags & TCP_ACK ? (p.ack ?? next[peer]) >>> 0 : 0;
-    d.payloadLength = len;
-    d.capturedPayload = len;
-    d.window = 65535;
-    const end = seq + len + (flags & TCP_SYN ? 1 : 0) + (flags & TCP_FIN ? 1 : 0);
-    if (!(flags & TCP_RST) && end - next[p.from] > 0) next[p.from] = end;
-    const rec = { frameNumber: i + 1, tsSec: 1_700_000_000, tsNsec: (p.at ?? i) * 1_000_000 } as PacketRecord;
-    const s = flows.add(d, rec.frameNumber, rec.tsSec, rec.tsNsec, 60 + len);
-    for (const o of observers) o.onTcpPacket(rec, d, s, flows.lastDir, ctx);
-  });
-  return flows;
-}
-
-const p = (from: Who, flags: string, extra: Omit<Pkt, 'from' | 'flags'> = {}): Pkt => ({ from, flags, ...extra });
-const HANDSHAKE = [p('c', 'S'), p('s', 'SA'), p('c', 'A')];
-
 interface Row {
   name: string;
-  packets: Pkt[];
+  packets: ScriptedPacket[];
   /** "c:FROM>TO@frame" in capture order. */
   transitions: string[];
   final: { c: string; s: string };
@@ -232,7 +182,7 @@ function describe(t: EndpointStateTracker, stream: number): { transitions: strin
 for (const row of ROWS) {
   test(`endpoint states: ${row.name}`, () => {
     const t = new EndpointStateTracker(2);
-    const flows = feed(row.packets, [t]);
+    const flows = feedScripted(row.packets, [t]);
     assert.equal(flows.count, 1);
     const got = describe(t, 0);
     assert.deepEqual(got.transitions, row.transitions);
@@ -246,7 +196,7 @@ for (const row of ROWS) {
 test('endpoint states: time in state adds up to the capture span, like tcpstates MS', () => {
   const t = new EndpointStateTracker();
   // frames at 0, 10, 12, 500, 600 ms; capture ends at 1000 ms
-  feed([p('c', 'S', { at: 0 }), p('s', 'SA', { at: 10 }), p('c', 'A', { at: 12 }), p('c', 'FA', { at: 500 }), p('s', 'A', { at: 600 })], [t]);
+  feedScripted([p('c', 'S', { at: 0 }), p('s', 'SA', { at: 10 }), p('c', 'A', { at: 12 }), p('c', 'FA', { at: 500 }), p('s', 'A', { at: 600 })], [t]);
   t.finish(1_700_000_001, 0);
   const c = t.timeInState(0, 0);
   assert.equal(c[TcpState.Closed], 0);
@@ -267,7 +217,7 @@ test('endpoint states: time in state adds up to the capture span, like tcpstates
 
 test('endpoint states: a reused 4-tuple ends the earlier stream TIME_WAIT', () => {
   const t = new EndpointStateTracker();
-  const flows = feed([...HANDSHAKE, p('s', 'FA'), p('c', 'FA'), p('s', 'A'), p('c', 'S', { seq: 90000 })], [t]);
+  const flows = feedScripted([...HANDSHAKE, p('s', 'FA'), p('c', 'FA'), p('s', 'A'), p('c', 'S', { seq: 90000 })], [t]);
   assert.equal(flows.count, 2);
   const first = describe(t, 0);
   assert.equal(first.final.s, 'CLOSED');
@@ -277,7 +227,7 @@ test('endpoint states: a reused 4-tuple ends the earlier stream TIME_WAIT', () =
 
 test('endpoint states: final-state counts by role', () => {
   const t = new EndpointStateTracker();
-  feed([...HANDSHAKE, p('c', 'FA'), p('s', 'A')], [t]);
+  feedScripted([...HANDSHAKE, p('c', 'FA'), p('s', 'A')], [t]);
   const counts = t.finalStateCounts();
   assert.equal(counts.client[TcpState.FinWait2], 1);
   assert.equal(counts.server[TcpState.CloseWait], 1);
@@ -309,7 +259,7 @@ test('endpoint states: a million streams fit in typed arrays', () => {
 
 test('handshake timing: SYN retries, SYN-ACK retries, leg durations', () => {
   const h = new HandshakeTracker();
-  feed(
+  feedScripted(
     [
       p('c', 'S', { at: 0 }),
       p('c', 'S', { seq: ISN.c, at: 1000 }),
@@ -335,13 +285,13 @@ test('handshake timing: SYN retries, SYN-ACK retries, leg durations', () => {
 
 test('handshake timing: unanswered SYN has no SYN-ACK or ACK; no SYN gives no timing', () => {
   const h = new HandshakeTracker();
-  feed([p('c', 'S'), p('c', 'S', { seq: ISN.c }), p('c', 'S', { seq: ISN.c })], [h]);
+  feedScripted([p('c', 'S'), p('c', 'S', { seq: ISN.c }), p('c', 'S', { seq: ISN.c })], [h]);
   const t = h.timing(0)!;
   assert.equal(t.synRetries, 2);
   assert.equal(t.synAckFrame, undefined);
   assert.equal(t.connectMs, undefined);
   const h2 = new HandshakeTracker();
-  feed([p('c', 'PA', { len: 3 }), p('s', 'A')], [h2]);
+  feedScripted([p('c', 'PA', { len: 3 }), p('s', 'A')], [h2]);
   assert.equal(h2.timing(0), undefined);
   assert.equal(h2.has(0), false);
 });

@@ -1,9 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { PacketRecord } from '../../src/core/capture/types';
-import type { PacketContext, TcpPacketObserver } from '../../src/core/analyzeCapture';
-import { newDecodedPacket, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN } from '../../src/core/decode/packet';
-import { FlowTable } from '../../src/core/analysis/flowTable';
+import { HANDSHAKE, ISN, feedScripted, p, type ScriptedPacket, type Who } from '../support/scripted';
 import { ZeekConnTracker, ZeekEndpointState, type ZeekConnState } from '../../src/core/analysis/zeek';
 
 /**
@@ -12,56 +9,9 @@ import { ZeekConnTracker, ZeekEndpointState, type ZeekConnState } from '../../sr
  * and history Zeek would log. Rows marked "Zeek baseline" reproduce conn_state-RST-behavior from Zeek's own tests.
  */
 
-type Who = 'c' | 's';
-interface Pkt {
-  from: Who;
-  flags: string;
-  len?: number;
-  seq?: number;
-  ack?: number;
-  win?: number;
-}
-
-const FLAG: Record<string, number> = { S: TCP_SYN, A: TCP_ACK, F: TCP_FIN, R: TCP_RST, P: TCP_PSH };
-const ISN = { c: 1000, s: 5000 };
-
-function feed(pkts: Pkt[], observers: TcpPacketObserver[], dport = 9999): FlowTable {
-  const flows = new FlowTable(4);
-  const ctx: PacketContext = { flows, refSec: 0, refNsec: 0 };
-  const d = newDecodedPacket();
-  const next = { c: ISN.c, s: ISN.s };
-  pkts.forEach((p, i) => {
-    let flags = 0;
-    for (const ch of p.flags) flags |= FLAG[ch]!;
-    const peer: Who = p.from === 'c' ? 's' : 'c';
-    const seq = p.seq ?? next[p.from];
-    const len = p.len ?? 0;
-    d.ipVersion = 4;
-    d.src0 = p.from === 'c' ? 0x0a000001 : 0x0a000002;
-    d.dst0 = p.from === 'c' ? 0x0a000002 : 0x0a000001;
-    d.srcPort = p.from === 'c' ? 40000 : dport;
-    d.dstPort = p.from === 'c' ? dport : 40000;
-    d.flags = flags;
-    d.seq = seq >>> 0;
-    d.ack = flags & TCP_ACK ? (p.ack ?? next[peer]) >>> 0 : 0;
-    d.payloadLength = len;
-    d.capturedPayload = len;
-    d.window = p.win ?? 65535;
-    const end = seq + len + (flags & TCP_SYN ? 1 : 0) + (flags & TCP_FIN ? 1 : 0);
-    if (!(flags & TCP_RST) && end - next[p.from] > 0) next[p.from] = end;
-    const rec = { frameNumber: i + 1, tsSec: 0, tsNsec: i * 1000 } as PacketRecord;
-    const s = flows.add(d, rec.frameNumber, 0, rec.tsNsec, 60 + len);
-    for (const o of observers) o.onTcpPacket(rec, d, s, flows.lastDir, ctx);
-  });
-  return flows;
-}
-
-const p = (from: Who, flags: string, extra: Omit<Pkt, 'from' | 'flags'> = {}): Pkt => ({ from, flags, ...extra });
-const HANDSHAKE = [p('c', 'S'), p('s', 'SA'), p('c', 'A')];
-
 interface Row {
   name: string;
-  packets: Pkt[];
+  packets: ScriptedPacket[];
   state: ZeekConnState;
   history: string;
   dport?: number;
@@ -166,7 +116,7 @@ const ROWS: Row[] = [
 for (const row of ROWS) {
   test(`zeek: ${row.name}`, () => {
     const z = new ZeekConnTracker();
-    const flows = feed(row.packets, [z], row.dport);
+    const flows = feedScripted(row.packets, [z], { dport: row.dport });
     assert.equal(flows.count, 1);
     assert.equal(z.history(0), row.history);
     assert.equal(z.connState(0), row.state);
@@ -187,7 +137,7 @@ test('zeek: every conn_state value is covered by the table', () => {
 
 test('zeek: endpoint states and counts per conn_state', () => {
   const z = new ZeekConnTracker();
-  feed([...HANDSHAKE, p('c', 'FA'), p('s', 'FA'), p('c', 'A')], [z]);
+  feedScripted([...HANDSHAKE, p('c', 'FA'), p('s', 'FA'), p('c', 'A')], [z]);
   assert.equal(z.endpointState(0, 0), ZeekEndpointState.Closed);
   assert.equal(z.endpointState(0, 1), ZeekEndpointState.Closed);
   assert.equal(z.connStateCounts().SF, 1);
@@ -196,6 +146,6 @@ test('zeek: endpoint states and counts per conn_state', () => {
 test('zeek: long histories spill past the inline buffer intact', () => {
   const z = new ZeekConnTracker();
   const rsts = Array.from({ length: 30 }, (_, i) => p(i % 2 ? 'c' : 's', 'R', { seq: 7000 + i * 10 }));
-  feed([...HANDSHAKE, ...rsts], [z]);
+  feedScripted([...HANDSHAKE, ...rsts], [z]);
   assert.equal(z.history(0), 'ShA' + 'rR'.repeat(15));
 });
