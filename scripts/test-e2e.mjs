@@ -24,7 +24,7 @@ let passed = 0;
 let failed = 0;
 for (const [name, script] of layers) {
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, [script], { stdio: 'inherit', env: { ...process.env, NODE_TEST_CONTEXT: '' } });
+  const r = spawnSync(process.execPath, [script], { stdio: 'inherit' });
   const ok = r.status === 0;
   console.log(`e2e ${name}: ${ok ? 'ok' : `FAILED (exit ${r.status ?? r.signal})`} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   if (ok) passed++;

@@ -3,12 +3,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Browser } from 'playwright-core';
+import { chromiumPath } from '../support/chromium';
 
 export const repoRoot = resolve(__dirname, '..', '..', '..');
 export const outDir = resolve(repoRoot, process.env.TCPSCOPE_OUT || 'out');
 export const distDir = resolve(repoRoot, process.env.TCPSCOPE_DIST || 'dist');
-const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 export function codeServerBin(): string {
   const dir = process.env.TCPSCOPE_CODE_SERVER_DIR || join(process.env.TMPDIR || '/tmp', 'tcpscope-code-server');
@@ -150,20 +149,14 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<void>
   });
 }
 
-export async function launchChromium(): Promise<Browser> {
-  const { chromium } = await import('playwright-core');
-  return chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-    ],
-  });
+
+/** Runs a launcher's main() and exits with its code; an exception is a failure, printed, never a silent pass. */
+export function runLauncher(main: () => Promise<number>): void {
+  main().then(
+    (code) => process.exit(code),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
 }

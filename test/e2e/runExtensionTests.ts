@@ -4,7 +4,8 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { format } from 'node:util';
-import { launchChromium, missingPrerequisite, outDir, prepareState, stageExtension, startCodeServer } from './codeServer';
+import { missingPrerequisite, outDir, prepareState, stageExtension, runLauncher, startCodeServer } from './codeServer';
+import { launchChromium } from '../support/chromium';
 import { notACapture, problemCapture } from './fixtures';
 
 async function main(): Promise<number> {
@@ -54,14 +55,4 @@ async function main(): Promise<number> {
   }
 }
 
-// `node --test out/test/` runs every file under out/test (NODE_TEST_CONTEXT set): starting code-server is only
-// for when this launcher is run on purpose.
-if (!process.env.NODE_TEST_CONTEXT) {
-  main().then(
-    (code) => process.exit(code),
-    (e) => {
-      console.error(e);
-      process.exit(1);
-    },
-  );
-}
+runLauncher(main);

@@ -5,7 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
-import { installVsix, launchChromium, missingPrerequisite, outDir, prepareState, repoRoot, stageExtension, startCodeServer } from './codeServer';
+import { installVsix, missingPrerequisite, outDir, prepareState, repoRoot, stageExtension, runLauncher, startCodeServer } from './codeServer';
+import { launchChromium } from '../support/chromium';
 import { problemCapture } from './fixtures';
 
 const results = join(repoRoot, 'test-results');
@@ -143,14 +144,4 @@ async function main(): Promise<number> {
   }
 }
 
-// `node --test out/test/` runs every file under out/test (NODE_TEST_CONTEXT set): starting code-server is only
-// for when this launcher is run on purpose.
-if (!process.env.NODE_TEST_CONTEXT) {
-  main().then(
-    (code) => process.exit(code),
-    (e) => {
-      console.error(e);
-      process.exit(1);
-    },
-  );
-}
+runLauncher(main);

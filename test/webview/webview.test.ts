@@ -8,21 +8,10 @@ import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { contentSecurityPolicy, webviewHtml } from '../../src/extension/webviewHtml';
 import { installFakeHost, type FakeHostConfig } from './fakeHost';
+import { chromiumPath, launchChromium } from '../support/chromium';
 
 const ORIGIN = 'http://tcpscope.test';
 const dist = resolve(process.env.TCPSCOPE_DIST || 'dist', 'webview');
-const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
-];
-
 const missing = !existsSync(chromiumPath)
   ? `no chromium at ${chromiumPath} (apt-get install -y chromium)`
   : !existsSync(join(dist, 'main.js'))
@@ -60,8 +49,7 @@ const cellText = (page: Page, stream: number, col: number) =>
 
 describe('webview in chromium', { skip: missing || undefined }, () => {
   before(async () => {
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
