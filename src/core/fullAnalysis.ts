@@ -60,7 +60,7 @@ function complete(capture: CaptureAnalysis, p: Parts, options: FullAnalysisOptio
   p.states.finish(capture.lastSec, capture.lastNsec);
   p.collector.finish();
   const { seq, states, handshakes, zeek, rtt, collector } = p;
-  const findings = options.withoutDiagnostics ? [] : diagnose({ analysis: capture, seq, states, collector }, options.diagnostics ?? {});
+  const findings = options.withoutDiagnostics ? [] : diagnose({ analysis: capture, seq, states, handshakes, collector }, options.diagnostics ?? {});
   return { capture, seq, states, handshakes, zeek, rtt, collector, findings };
 }
 

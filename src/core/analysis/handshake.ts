@@ -46,11 +46,11 @@ export class HandshakeTracker implements TcpPacketObserver {
   private client: Uint8Array;
   private synSeq: Uint32Array;
   private synAckSeq: Uint32Array;
-  private synCount: Uint32Array;
-  private synAckCount: Uint32Array;
-  private synFrame: Float64Array;
+  private synCount_: Uint32Array;
+  private synAckCount_: Uint32Array;
+  private synFrame_: Float64Array;
   private synAckFrame: Float64Array;
-  private ackFrame: Float64Array;
+  private ackFrame_: Float64Array;
   private synFirstNs: Float64Array;
   private synLastNs: Float64Array;
   private synAnsweredNs: Float64Array;
@@ -65,11 +65,11 @@ export class HandshakeTracker implements TcpPacketObserver {
     this.client = new Uint8Array(c);
     this.synSeq = new Uint32Array(c);
     this.synAckSeq = new Uint32Array(c);
-    this.synCount = new Uint32Array(c);
-    this.synAckCount = new Uint32Array(c);
-    this.synFrame = new Float64Array(c);
+    this.synCount_ = new Uint32Array(c);
+    this.synAckCount_ = new Uint32Array(c);
+    this.synFrame_ = new Float64Array(c);
     this.synAckFrame = new Float64Array(c);
-    this.ackFrame = new Float64Array(c);
+    this.ackFrame_ = new Float64Array(c);
     this.synFirstNs = new Float64Array(c);
     this.synLastNs = new Float64Array(c);
     this.synAnsweredNs = new Float64Array(c);
@@ -96,11 +96,11 @@ export class HandshakeTracker implements TcpPacketObserver {
           this.hflags[s] = h | H_SYN;
           this.client[s] = dir;
           this.synSeq[s] = d.seq;
-          this.synCount[s] = 1;
-          this.synFrame[s] = rec.frameNumber;
+          this.synCount_[s] = 1;
+          this.synFrame_[s] = rec.frameNumber;
           this.synFirstNs[s] = this.synLastNs[s] = ns;
         } else if (dir === this.client[s] && d.seq === this.synSeq[s] && !(h & H_ACK)) {
-          this.synCount[s]!++;
+          this.synCount_[s]!++;
           this.synLastNs[s] = ns;
         }
       } else if (!(h & H_SYN) || dir !== this.client[s]) {
@@ -108,13 +108,13 @@ export class HandshakeTracker implements TcpPacketObserver {
           this.hflags[s] = h | H_SYNACK;
           if (!(h & H_SYN)) this.client[s] = dir ^ 1;
           this.synAckSeq[s] = d.seq;
-          this.synAckCount[s] = 1;
+          this.synAckCount_[s] = 1;
           this.synAckFrame[s] = rec.frameNumber;
           this.synAckFirstNs[s] = this.synAckLastNs[s] = ns;
           this.synAnsweredNs[s] = this.synLastNs[s]!;
         } else if (d.seq === this.synAckSeq[s]) {
           // Also after the final ACK: a server whose accept queue is full drops that ACK and sends the SYN-ACK again.
-          this.synAckCount[s]!++;
+          this.synAckCount_[s]!++;
           this.synAckLastNs[s] = ns;
         }
       }
@@ -123,7 +123,7 @@ export class HandshakeTracker implements TcpPacketObserver {
     // The final ACK: the client's first segment acknowledging the SYN-ACK.
     if ((h & (H_SYNACK | H_ACK)) === H_SYNACK && f & TCP_ACK && dir === this.client[s] && d.ack === ((this.synAckSeq[s]! + 1) >>> 0)) {
       this.hflags[s] = h | H_ACK;
-      this.ackFrame[s] = rec.frameNumber;
+      this.ackFrame_[s] = rec.frameNumber;
       this.ackNs[s] = ns;
       this.synAckAckedNs[s] = this.synAckLastNs[s]!;
     }
@@ -138,12 +138,40 @@ export class HandshakeTracker implements TcpPacketObserver {
     return (this.hflags[stream]! & (H_SYN | H_SYNACK)) !== 0;
   }
 
+  // Non-allocating reads for rules that scan every stream; 0 for a stream with no handshake part seen.
+  /** SYNs of the first attempt (same ISN), retransmissions included. */
+  synCount(stream: number): number {
+    return stream < this.cap ? this.synCount_[stream]! : 0;
+  }
+
+  synAckCount(stream: number): number {
+    return stream < this.cap ? this.synAckCount_[stream]! : 0;
+  }
+
+  synFrame(stream: number): number {
+    return stream < this.cap ? this.synFrame_[stream]! : 0;
+  }
+
+  /** Seconds since the capture's reference packet. */
+  synTime(stream: number): number {
+    return stream < this.cap ? this.synFirstNs[stream]! / 1e9 : 0;
+  }
+
+  /** Frame of the final ACK (the client's first segment acknowledging the SYN-ACK), 0 when none was seen. */
+  ackFrame(stream: number): number {
+    return stream < this.cap && this.hflags[stream]! & H_ACK ? this.ackFrame_[stream]! : 0;
+  }
+
+  ackTime(stream: number): number {
+    return stream < this.cap ? this.ackNs[stream]! / 1e9 : 0;
+  }
+
   synRetries(stream: number): number {
-    return Math.max(0, this.synCount[stream]! - 1);
+    return Math.max(0, this.synCount_[stream]! - 1);
   }
 
   synAckRetries(stream: number): number {
-    return Math.max(0, this.synAckCount[stream]! - 1);
+    return Math.max(0, this.synAckCount_[stream]! - 1);
   }
 
   /** The stream's handshake as a plain object; undefined when no SYN was captured. */
@@ -153,7 +181,7 @@ export class HandshakeTracker implements TcpPacketObserver {
     const t: HandshakeTiming = {
       stream,
       clientSide: this.client[stream]!,
-      synFrame: this.synFrame[stream]!,
+      synFrame: this.synFrame_[stream]!,
       synTime: this.synFirstNs[stream]! / 1e9,
       synRetries: this.synRetries(stream),
       synAckRetries: this.synAckRetries(stream),
@@ -164,7 +192,7 @@ export class HandshakeTracker implements TcpPacketObserver {
       t.synToSynAckMs = (this.synAckFirstNs[stream]! - this.synAnsweredNs[stream]!) / 1e6;
     }
     if (h & H_ACK) {
-      t.ackFrame = this.ackFrame[stream]!;
+      t.ackFrame = this.ackFrame_[stream]!;
       t.ackTime = this.ackNs[stream]! / 1e9;
       t.synAckToAckMs = (this.ackNs[stream]! - this.synAckAckedNs[stream]!) / 1e6;
       t.connectMs = (this.ackNs[stream]! - this.synFirstNs[stream]!) / 1e6;
@@ -180,11 +208,11 @@ export class HandshakeTracker implements TcpPacketObserver {
     this.client = grow(this.client, c);
     this.synSeq = grow(this.synSeq, c);
     this.synAckSeq = grow(this.synAckSeq, c);
-    this.synCount = grow(this.synCount, c);
-    this.synAckCount = grow(this.synAckCount, c);
-    this.synFrame = grow(this.synFrame, c);
+    this.synCount_ = grow(this.synCount_, c);
+    this.synAckCount_ = grow(this.synAckCount_, c);
+    this.synFrame_ = grow(this.synFrame_, c);
     this.synAckFrame = grow(this.synAckFrame, c);
-    this.ackFrame = grow(this.ackFrame, c);
+    this.ackFrame_ = grow(this.ackFrame_, c);
     this.synFirstNs = grow(this.synFirstNs, c);
     this.synLastNs = grow(this.synLastNs, c);
     this.synAnsweredNs = grow(this.synAnsweredNs, c);

@@ -1,12 +1,12 @@
 import type { PacketContext, TcpPacketObserver } from '../analyzeCapture';
 import type { PacketRecord } from '../capture/types';
-import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/packet';
+import { TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/packet';
 import { grow } from '../analysis/flowTable';
 import { TA_RETRANSMISSION, TA_ZERO_WINDOW_PROBE, TA_KEEP_ALIVE, type SequenceAnalyzer } from '../analysis/seqAnalysis';
 
 /**
  * Gathers, in the single analysis pass, the few facts the population-level rules need beyond what the flow
- * table, the sequence analysis and the endpoint states keep: handshake timing, per-second retransmission load,
+ * table, the sequence analysis, the endpoint states and the handshake tracker keep: per-second retransmission load,
  * resets, zero-window periods, unanswered retransmission runs and duplicate copies of packets.
  *
  * Memory is O(streams) plus O(events that are themselves problems) (resets, stalls), never O(packets).
@@ -38,22 +38,11 @@ export class DiagnosticsCollector implements TcpPacketObserver {
 
   // ---- per stream ----
   private cap = 0;
-  synCount!: Uint32Array; // pure SYNs (all, retransmissions included)
-  synFrame!: Float64Array; // first pure SYN
-  synTime!: Float64Array;
-  synAckCount!: Uint32Array;
-  synAckFrame!: Float64Array;
-  synAckTime!: Float64Array;
-  /** The client's first ACK after the server's SYN-ACK: the handshake completed (as the capture saw it). */
-  finalAckFrame!: Float64Array;
-  finalAckTime!: Float64Array;
-  /** The client sent something other than a SYN after its first SYN (proof the handshake went on). */
+  /** The client sent something other than a SYN: its connection got past the handshake attempt. */
   clientMoved!: Uint8Array;
   firstRstFrame!: Float64Array;
   /** Side (0 = A, 1 = B) that sent the first RST, 255 when none. */
   firstRstSide!: Uint8Array;
-  /** Per direction (stream * 2 + dir): last packet time. */
-  lastTime!: Float64Array;
   // zero window, per receiver direction (the side advertising it)
   private zwStart!: Float64Array; // NaN when the window is open
   private zwStartFrame!: Float64Array;
@@ -113,26 +102,8 @@ export class DiagnosticsCollector implements TcpPacketObserver {
     this.lastTimeSeen = t;
     this.lastFrameSeen = frame;
 
-    // Handshake facts.
-    if ((f & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
-      if (this.synCount[s]! === 0) {
-        this.synFrame[s] = frame;
-        this.synTime[s] = t;
-      }
-      this.synCount[s]!++;
-    } else if ((f & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK)) {
-      if (this.synAckCount[s]! === 0) {
-        this.synAckFrame[s] = frame;
-        this.synAckTime[s] = t;
-      }
-      this.synAckCount[s]!++;
-    } else if (dir === clientDir) {
-      if (this.synCount[s]! > 0) this.clientMoved[s] = 1;
-      if (f & TCP_ACK && !(f & TCP_RST) && this.synAckCount[s]! > 0 && this.finalAckFrame[s] === 0) {
-        this.finalAckFrame[s] = frame;
-        this.finalAckTime[s] = t;
-      }
-    }
+    // The client went on past its SYN (the handshake timing itself is the HandshakeTracker's).
+    if (dir === clientDir && !(f & TCP_SYN)) this.clientMoved[s] = 1;
 
     // Resets.
     if (f & TCP_RST) {
@@ -216,7 +187,6 @@ export class DiagnosticsCollector implements TcpPacketObserver {
       if (this.zwStart[r] === this.zwStart[r]) this.endStall(s, dir ^ 1, t, frame, how);
     }
 
-    this.lastTime[i] = t;
   }
 
   /** Closes the zero-window periods still open when the capture ends. */
@@ -274,20 +244,11 @@ export class DiagnosticsCollector implements TcpPacketObserver {
 
   private growStreams(c: number): void {
     const old = this.cap;
-    this.synCount = this.growU32(this.synCount, c);
-    this.synFrame = this.growF64(this.synFrame, c, 0, old);
-    this.synTime = this.growF64(this.synTime, c, 0, old);
-    this.synAckCount = this.growU32(this.synAckCount, c);
-    this.synAckFrame = this.growF64(this.synAckFrame, c, 0, old);
-    this.synAckTime = this.growF64(this.synAckTime, c, 0, old);
-    this.finalAckFrame = this.growF64(this.finalAckFrame, c, 0, old);
-    this.finalAckTime = this.growF64(this.finalAckTime, c, 0, old);
     this.clientMoved = this.growU8(this.clientMoved, c, 0, old);
     this.firstRstFrame = this.growF64(this.firstRstFrame, c, 0, old);
     this.firstRstSide = this.growU8(this.firstRstSide, c, 255, old);
     const c2 = c * 2;
     const o2 = old * 2;
-    this.lastTime = this.growF64(this.lastTime, c2, 0, o2);
     this.zwStart = this.growF64(this.zwStart, c2, NaN, o2);
     this.zwStartFrame = this.growF64(this.zwStartFrame, c2, 0, o2);
     this.zwProbes = this.growU32(this.zwProbes, c2);

@@ -1,5 +1,6 @@
 import type { CaptureAnalysis } from '../analyzeCapture';
 import { TcpState, type EndpointStateTracker } from '../analysis/endpointStates';
+import type { HandshakeTracker } from '../analysis/handshake';
 import type { SequenceAnalyzer } from '../analysis/seqAnalysis';
 import { endpointString, ipString, secondsBetween } from '../util/format';
 import { StallEnd, type DiagnosticsCollector } from './collector';
@@ -23,6 +24,7 @@ export interface DiagnosticsInput {
   analysis: CaptureAnalysis;
   seq: SequenceAnalyzer;
   states: EndpointStateTracker;
+  handshakes: HandshakeTracker;
   collector: DiagnosticsCollector;
 }
 
@@ -304,16 +306,18 @@ function captureQuality(ctx: Ctx): void {
 /** Streams whose handshake never completed: a SYN, no final ACK, and no RST refusing it. */
 function unfinishedHandshakes(ctx: Ctx): number[] {
   const c = ctx.in.collector;
+  const hs = ctx.in.handshakes;
   const out: number[] = [];
   const n = Math.min(ctx.in.analysis.flows.count, c.streamCapacity);
   for (let s = 0; s < n; s++) {
-    if (c.synCount[s]! > 0 && c.finalAckFrame[s] === 0 && !c.clientMoved[s] && !ctx.in.states.refused(s)) out.push(s);
+    if (hs.synCount(s) > 0 && hs.ackFrame(s) === 0 && !c.clientMoved[s] && !ctx.in.states.refused(s)) out.push(s);
   }
   return out;
 }
 
 function synFloodAndScan(ctx: Ctx): void {
   const c = ctx.in.collector;
+  const hs = ctx.in.handshakes;
   const o = ctx.o;
   // SYN flood: one listener, many unfinished handshakes from many sources.
   const unfinished = unfinishedHandshakes(ctx);
@@ -325,8 +329,8 @@ function synFloodAndScan(ctx: Ctx): void {
     let synAckRetries = 0;
     let answered = 0;
     for (const s of streams) {
-      if (c.synAckCount[s]! > 0) answered++;
-      synAckRetries += Math.max(0, c.synAckCount[s]! - 1);
+      if (hs.synAckCount(s) > 0) answered++;
+      synAckRetries += Math.max(0, hs.synAckCount(s) - 1);
     }
     for (const s of streams) ctx.explained[s] = 1;
     push(ctx, {
@@ -340,7 +344,7 @@ function synFloodAndScan(ctx: Ctx): void {
         'sources with no follow-up is the signature of spoofed SYNs; enable SYN cookies and rate-limit at the edge.',
       endpoint: listener,
       streams,
-      frames: streams.slice(0, MAX_FRAMES_LISTED).map((s) => c.synFrame[s]!),
+      frames: streams.slice(0, MAX_FRAMES_LISTED).map((s) => hs.synFrame(s)),
       window: windowOf(ctx, streams),
       metrics: { halfOpen: streams.length, sources: sources.size, answeredWithSynAck: answered, synAckRetransmissions: synAckRetries },
     });
@@ -349,7 +353,7 @@ function synFloodAndScan(ctx: Ctx): void {
   const a = ctx.in.analysis;
   const probes: number[] = [];
   for (let s = 0; s < Math.min(a.flows.count, c.streamCapacity); s++) {
-    if (c.synCount[s]! > 0 && !(c.finalAckFrame[s]! > 0 && a.flows.payload[s * 2]! + a.flows.payload[s * 2 + 1]! > 0)) probes.push(s);
+    if (hs.synCount(s) > 0 && !(hs.ackFrame(s) > 0 && a.flows.payload[s * 2]! + a.flows.payload[s * 2 + 1]! > 0)) probes.push(s);
   }
   // Only sources with enough probes can be scanners: count them by a numeric address key before making strings.
   const perSource = new Map<number, number>();
@@ -366,7 +370,7 @@ function synFloodAndScan(ctx: Ctx): void {
     let open = 0;
     for (const s of streams) {
       if (ctx.in.states.refused(s)) refused++;
-      else if (c.synAckCount[s]! > 0) open++;
+      else if (hs.synAckCount(s) > 0) open++;
       ctx.explained[s] = 1;
     }
     const [src, dst] = pair.split(' -> ');
@@ -380,7 +384,7 @@ function synFloodAndScan(ctx: Ctx): void {
         'a misconfigured health check. Open ports are the ones answering SYN-ACK.',
       endpoint: src!,
       streams,
-      frames: streams.slice(0, MAX_FRAMES_LISTED).map((s) => c.synFrame[s]!),
+      frames: streams.slice(0, MAX_FRAMES_LISTED).map((s) => hs.synFrame(s)),
       window: windowOf(ctx, streams),
       metrics: { ports: ports.size, refused, open, probes: streams.length, target: dst! },
     });
@@ -389,15 +393,16 @@ function synFloodAndScan(ctx: Ctx): void {
 
 function acceptQueueOverflow(ctx: Ctx): void {
   const c = ctx.in.collector;
+  const hs = ctx.in.handshakes;
   const a = ctx.in.analysis;
   // A listener that answers (it is alive) but whose clients must resend SYNs, or whose handshakes take seconds.
   const affected: number[] = [];
   for (let s = 0; s < Math.min(a.flows.count, c.streamCapacity); s++) {
-    if (ctx.explained[s] || c.synCount[s]! === 0 || ctx.in.states.refused(s)) continue;
-    const synRetries = c.synCount[s]! - 1;
-    const slow = c.finalAckFrame[s]! > 0 && c.finalAckTime[s]! - c.synTime[s]! >= ctx.o.slowHandshakeSeconds;
-    const synAckRetries = c.synAckCount[s]! - 1;
-    if (synRetries > 0 || slow || (c.finalAckFrame[s]! > 0 && synAckRetries > 0)) affected.push(s);
+    if (ctx.explained[s] || hs.synCount(s) === 0 || ctx.in.states.refused(s)) continue;
+    const synRetries = hs.synCount(s) - 1;
+    const slow = hs.ackFrame(s) > 0 && hs.ackTime(s) - hs.synTime(s) >= ctx.o.slowHandshakeSeconds;
+    const synAckRetries = hs.synAckCount(s) - 1;
+    if (synRetries > 0 || slow || (hs.ackFrame(s) > 0 && synAckRetries > 0)) affected.push(s);
   }
   const byListener = groupByEndpoint(ctx, affected, serverSide(ctx), true);
   // Alive: the listener answered at least one SYN, on any connection. Only candidate listeners are looked up, by
@@ -408,7 +413,7 @@ function acceptQueueOverflow(ctx: Ctx): void {
   const candidateKeys = new Map(candidates.map(([listener, l]) => [keyOf(l[0]!), listener]));
   const alive = new Set<string>();
   for (let s = 0; candidateKeys.size && s < Math.min(f.count, c.streamCapacity); s++) {
-    if (c.synAckCount[s]! === 0) continue;
+    if (hs.synAckCount(s) === 0) continue;
     const listener = candidateKeys.get(keyOf(s));
     // IPv6 keys are hashes: confirm with the real endpoint before believing a match.
     if (listener !== undefined && !alive.has(listener) && ep(ctx, s, clientSide(ctx, s) ^ 1) === listener) alive.add(listener);
@@ -419,9 +424,9 @@ function acceptQueueOverflow(ctx: Ctx): void {
     let synAckRetries = 0;
     let maxHandshake = 0;
     for (const s of streams) {
-      synRetries += c.synCount[s]! - 1;
-      synAckRetries += Math.max(0, c.synAckCount[s]! - 1);
-      if (c.finalAckFrame[s]! > 0) maxHandshake = Math.max(maxHandshake, c.finalAckTime[s]! - c.synTime[s]!);
+      synRetries += hs.synCount(s) - 1;
+      synAckRetries += Math.max(0, hs.synAckCount(s) - 1);
+      if (hs.ackFrame(s) > 0) maxHandshake = Math.max(maxHandshake, hs.ackTime(s) - hs.synTime(s));
       ctx.explained[s] = 1;
     }
     push(ctx, {
@@ -436,7 +441,7 @@ function acceptQueueOverflow(ctx: Ctx): void {
         'net.core.somaxconn and the accept loop.',
       endpoint: listener,
       streams,
-      frames: streams.slice(0, MAX_FRAMES_LISTED).map((s) => c.synFrame[s]!),
+      frames: streams.slice(0, MAX_FRAMES_LISTED).map((s) => hs.synFrame(s)),
       window: windowOf(ctx, streams),
       metrics: { connections: streams.length, synRetransmissions: synRetries, synAckRetransmissions: synAckRetries, slowestHandshakeSeconds: r3(maxHandshake) },
     });
@@ -445,19 +450,20 @@ function acceptQueueOverflow(ctx: Ctx): void {
 
 function handshakeProblems(ctx: Ctx): void {
   const c = ctx.in.collector;
+  const hs = ctx.in.handshakes;
   const a = ctx.in.analysis;
   const slow: number[] = [];
   const failed: number[] = [];
   for (let s = 0; s < Math.min(a.flows.count, c.streamCapacity); s++) {
-    if (ctx.explained[s] || c.synCount[s]! === 0) continue;
-    if (c.finalAckFrame[s]! > 0) {
-      if (c.finalAckTime[s]! - c.synTime[s]! >= ctx.o.slowHandshakeSeconds) slow.push(s);
+    if (ctx.explained[s] || hs.synCount(s) === 0) continue;
+    if (hs.ackFrame(s) > 0) {
+      if (hs.ackTime(s) - hs.synTime(s) >= ctx.o.slowHandshakeSeconds) slow.push(s);
     } else if (!c.clientMoved[s] && !ctx.in.states.refused(s) && c.firstRstSide[s] === 255) {
       failed.push(s);
     }
   }
   for (const [listener, streams] of groupByEndpoint(ctx, slow, serverSide(ctx), true)) {
-    const times = streams.map((s) => c.finalAckTime[s]! - c.synTime[s]!);
+    const times = streams.map((s) => hs.ackTime(s) - hs.synTime(s));
     push(ctx, {
       code: 'tcp.handshake.slow',
       severity: 'warning',
@@ -468,14 +474,14 @@ function handshakeProblems(ctx: Ctx): void {
         'timeout (1 s, then 3 s... on Linux), or the server was slow to answer.',
       endpoint: listener,
       streams,
-      frames: streams.slice(0, MAX_FRAMES_LISTED).map((s) => c.synFrame[s]!),
+      frames: streams.slice(0, MAX_FRAMES_LISTED).map((s) => hs.synFrame(s)),
       window: windowOf(ctx, streams),
       metrics: { connections: streams.length, slowestSeconds: r3(maxOf(times)) },
     });
   }
   for (const [listener, streams] of groupByEndpoint(ctx, failed, serverSide(ctx), true)) {
     if (streams.length < ctx.o.failedHandshakeMinConnections) continue;
-    const answered = streams.filter((s) => c.synAckCount[s]! > 0).length;
+    const answered = streams.filter((s) => hs.synAckCount(s) > 0).length;
     push(ctx, {
       code: 'tcp.handshake.failed',
       severity: 'warning',
@@ -487,7 +493,7 @@ function handshakeProblems(ctx: Ctx): void {
         'the capture missed it.',
       endpoint: listener,
       streams,
-      frames: streams.slice(0, MAX_FRAMES_LISTED).map((s) => c.synFrame[s]!),
+      frames: streams.slice(0, MAX_FRAMES_LISTED).map((s) => hs.synFrame(s)),
       window: windowOf(ctx, streams),
       metrics: { connections: streams.length, answeredWithSynAck: answered },
     });
