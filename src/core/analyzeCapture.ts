@@ -2,7 +2,8 @@ import { readCapture, type ByteSource, type ReadOptions } from './capture/source
 import type { CaptureError, CaptureFacts, CaptureInterface, CaptureSink, PacketRecord } from './capture/types';
 import { decodeFrame, DecodeStatus, Layer, newDecodedPacket, type DecodedPacket } from './decode/packet';
 import { linkTypeName } from './decode/linktypes';
-import { FlowTable, grow } from './analysis/flowTable';
+import { FlowTable } from './analysis/flowTable';
+import { grow } from './util/typed';
 
 /**
  * The one entry point the extension host's worker, the CLI and the tests call: bytes in, plain data out.

@@ -4,7 +4,6 @@ import { runInNewContext } from 'node:vm';
 import { analyzeFull, type FullAnalysis } from '../../src/core/fullAnalysis';
 import { memorySource } from '../../src/core/capture/source';
 import { FlowReporter, flowReportCsvRow, zeekConnLog } from '../../src/core/export/flowReport';
-import { flowCsvRow } from '../../src/core/export/flows';
 import type { Finding } from '../../src/core/diagnostics/types';
 import {
   byTime,
@@ -818,7 +817,7 @@ export function driveCore(bytes: Uint8Array): { full: FullAnalysis; output: numb
   let output = 0;
   for (let s = 0; s < full.capture.flows.count; s++) {
     const r = reporter.report(s);
-    output += JSON.stringify(r).length + flowReportCsvRow(r).length + flowCsvRow(r).length;
+    output += JSON.stringify(r).length + flowReportCsvRow(r).length;
   }
   output += zeekConnLog(full).length;
   output += JSON.stringify(full.findings).length;

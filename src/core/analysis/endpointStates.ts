@@ -1,7 +1,8 @@
 import type { PacketRecord } from '../capture/types';
 import type { PacketContext, TcpPacketObserver } from '../analyzeCapture';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/packet';
-import { grow, type FlowTable } from './flowTable';
+import type { FlowTable } from './flowTable';
+import { grow } from '../util/typed';
 
 /**
  * Per-endpoint TCP state inferred from a capture: for both ends of every stream, the RFC 793 state over time as far

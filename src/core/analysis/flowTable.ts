@@ -1,4 +1,5 @@
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/packet';
+import { grow } from '../util/typed';
 
 /**
  * Bidirectional TCP flows, numbered exactly like Wireshark's `tcp.stream`: in order of first packet, with a new
@@ -95,8 +96,6 @@ export class FlowTable {
   lastDir = 0;
   lastReused = false;
   lastNew = false;
-  /** The stream's completeness before this packet: what Wireshark displays in the packet's tcp.completeness. */
-  lastPrevCompleteness = 0;
 
   /**
    * Finds or creates the stream of a decoded TCP packet and accounts for it. Returns the stream index;
@@ -155,7 +154,6 @@ export class FlowTable {
 
     // Completeness, following tcp.completeness: a SYN only counts when it opens the conversation.
     let c = this.completeness[s]!;
-    this.lastPrevCompleteness = c;
     if (synOnly) {
       if (isNew) c |= COMPLETE_SYN;
       if (d.payloadLength > 0) c |= COMPLETE_DATA;
@@ -379,13 +377,6 @@ function nextPow2(n: number): number {
   let p = 16;
   while (p < n) p *= 2;
   return p;
-}
-
-type Typed = Uint8Array | Int8Array | Uint16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
-export function grow<T extends Typed>(a: T, size: number): T {
-  const b = new (a.constructor as new (n: number) => T)(size);
-  b.set(a as never);
-  return b;
 }
 
 /** Negative when the packet's source endpoint sorts before its destination endpoint. */

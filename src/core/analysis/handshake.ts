@@ -1,7 +1,7 @@
 import type { PacketRecord } from '../capture/types';
 import type { PacketContext, TcpPacketObserver } from '../analyzeCapture';
 import { TCP_ACK, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/packet';
-import { grow } from './flowTable';
+import { grow } from '../util/typed';
 
 /**
  * Three-way handshake timing per stream: when the SYN, SYN-ACK and final ACK passed the capture point, how long

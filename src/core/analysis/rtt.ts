@@ -1,7 +1,7 @@
 import type { PacketContext, TcpPacketObserver } from '../analyzeCapture';
 import type { PacketRecord } from '../capture/types';
 import type { DecodedPacket } from '../decode/packet';
-import { grow } from './flowTable';
+import { grow } from '../util/typed';
 import type { SequenceAnalyzer } from './seqAnalysis';
 
 /**

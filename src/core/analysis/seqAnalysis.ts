@@ -1,4 +1,5 @@
 import type { PacketRecord } from '../capture/types';
+import { grow } from '../util/typed';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/packet';
 import type { PacketContext, TcpPacketObserver } from '../analyzeCapture';
 import { seqGt, seqLe, seqLt } from './seq';
@@ -717,12 +718,4 @@ export class SequenceAnalyzer implements TcpPacketObserver {
     this.segCount = grow(this.segCount, d);
     this.segMaxEnd = grow(this.segMaxEnd, d);
   }
-}
-
-type AnyTyped = Uint8Array | Int8Array | Uint16Array | Uint32Array | Int32Array | Float64Array;
-
-function grow<T extends AnyTyped>(a: T, size: number): T {
-  const b = new (a.constructor as new (n: number) => T)(size);
-  b.set(a as never);
-  return b;
 }

@@ -1,7 +1,7 @@
 import type { PacketRecord } from '../capture/types';
 import type { PacketContext, TcpPacketObserver } from '../analyzeCapture';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/packet';
-import { grow } from './flowTable';
+import { grow } from '../util/typed';
 
 /**
  * Zeek's conn.log `conn_state` and `history` for every stream, computed the way Zeek computes them: its per-endpoint

@@ -1,7 +1,7 @@
 import type { PacketContext, TcpPacketObserver } from '../analyzeCapture';
 import type { PacketRecord } from '../capture/types';
 import { TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/packet';
-import { grow } from '../analysis/flowTable';
+import { grow } from '../util/typed';
 import { TA_RETRANSMISSION, TA_ZERO_WINDOW_PROBE, TA_KEEP_ALIVE, type SequenceAnalyzer } from '../analysis/seqAnalysis';
 
 /**

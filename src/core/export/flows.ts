@@ -1,5 +1,5 @@
 import type { CaptureAnalysis } from '../analyzeCapture';
-import { endpointString, epochString, secondsBetween, csvField } from '../util/format';
+import { endpointString, epochString, secondsBetween } from '../util/format';
 
 /** One flow as the CLI, the exports and the UI present it. Field names are a public contract: keep them stable. */
 export interface FlowSummary {
@@ -58,10 +58,6 @@ export function flowSummary(a: CaptureAnalysis, s: number): FlowSummary {
   };
 }
 
-export function* flowSummaries(a: CaptureAnalysis): Generator<FlowSummary> {
-  for (let s = 0; s < a.flows.count; s++) yield flowSummary(a, s);
-}
-
 function round9(x: number): number {
   return Math.round(x * 1e9) / 1e9;
 }
@@ -86,11 +82,3 @@ export const FLOW_CSV_COLUMNS: (keyof FlowSummary)[] = [
   'duration',
   'completeness',
 ];
-
-export function flowCsvHeader(): string {
-  return FLOW_CSV_COLUMNS.join(',');
-}
-
-export function flowCsvRow(f: FlowSummary): string {
-  return FLOW_CSV_COLUMNS.map((k) => csvField(f[k])).join(',');
-}
