@@ -28,6 +28,9 @@ const maybe = (entry, opts) => existsSync(entry) && builds.push({ entryPoints: [
 
 maybe('src/extension/extension.ts', { ...node, outfile: `${distDir}/extension.js`, external: ['vscode'] });
 maybe('src/extension/worker.ts', { ...node, outfile: `${distDir}/worker.js` });
+// The reader half of the two-thread analysis (src/node/parallel.ts) is found beside the bundle that starts it.
+maybe('src/node/readerThread.ts', { ...node, outfile: `${distDir}/readerThread.js` });
+maybe('src/node/readerThread.ts', { ...node, outfile: `${outDir}/readerThread.js` });
 maybe('src/cli/main.ts', { ...node, outfile: `${distDir}/cli.js`, banner: { js: '#!/usr/bin/env node' } });
 maybe('webview/main.ts', { ...common, platform: 'browser', format: 'iife', outfile: `${distDir}/webview/main.js` });
 

@@ -1,4 +1,4 @@
-import { analyzeCapture } from '../../src/core/analyzeCapture';
+import { analyzeCapture, type CaptureAnalysis } from '../../src/core/analyzeCapture';
 import { openFileSource } from '../../src/node/fileSource';
 import { PASSES, type PassResult } from './passes';
 
@@ -9,15 +9,19 @@ if (!pass || !file) {
   process.stderr.write(`usage: child.js <${Object.keys(PASSES).join('|')}> <capture>\n`);
   process.exit(2);
 }
-const options = pass.options();
-const source = openFileSource(file);
 const started = performance.now();
-let analysis;
-try {
-  analysis = analyzeCapture(source, options);
-  pass.finish?.(analysis);
-} finally {
-  source.close();
+let analysis: CaptureAnalysis;
+if (pass.run) {
+  analysis = pass.run(file);
+} else {
+  const options = pass.options!();
+  const source = openFileSource(file);
+  try {
+    analysis = analyzeCapture(source, options);
+    pass.finish?.(analysis);
+  } finally {
+    source.close();
+  }
 }
 const seconds = (performance.now() - started) / 1000;
 const usage = process.resourceUsage();

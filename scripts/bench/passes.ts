@@ -1,5 +1,6 @@
 import type { AnalyzeOptions, CaptureAnalysis } from '../../src/core/analyzeCapture';
 import { fullAnalysisParts } from '../../src/core/fullAnalysis';
+import { analyzeFile } from '../../src/node/parallel';
 
 /**
  * The passes the bench can time, by name. Each runs in its own child process (so peak RSS is the pass's own), on a
@@ -8,8 +9,10 @@ import { fullAnalysisParts } from '../../src/core/fullAnalysis';
  */
 export interface BenchPass {
   description: string;
-  /** Built in the child, before the clock starts. */
-  options(): AnalyzeOptions;
+  /** Built in the child, before the clock starts (passes that drive the file themselves give `run` instead). */
+  options?(): AnalyzeOptions;
+  /** The whole pass over a file, timed: for passes that are not one analyzeCapture call (the parallel analysis). */
+  run?(file: string): CaptureAnalysis;
   /** Work after the streaming pass that belongs to it (summaries...); timed. */
   finish?(analysis: CaptureAnalysis): void;
 }
@@ -31,6 +34,11 @@ export const PASSES: Record<string, BenchPass> = {
   flows: { description: 'read + decode + flow table (no packet index, no observers)', options: () => ({}) },
   full: fullPass('flows + Wireshark flags, endpoint states, Zeek, handshakes, RTT, diagnostics', false),
   'full-nodiag': fullPass('the full analysis without the diagnostics collector and rules', true),
+  'full-2t': { description: 'the full analysis as the CLI runs it: reader and analysis in two threads', run: (file) => analyzeFile(file).capture },
+  'full-2t-nodiag': {
+    description: 'full-2t without the diagnostics collector and rules',
+    run: (file) => analyzeFile(file, { withoutDiagnostics: true }).capture,
+  },
 };
 
 /** What a child reports on its last stdout line. */

@@ -5,10 +5,12 @@ import { flagLetters } from '../core/decode/packet';
 import { SEVERITY_RANK, type Finding, type Severity } from '../core/diagnostics/types';
 import { FLOW_REPORT_CSV_COLUMNS, FlowReporter, flowReportCsvRow, zeekConnLog, type FlowReport } from '../core/export/flowReport';
 import { analyzeFull, type FullAnalysis } from '../core/fullAnalysis';
+import { relativeAck, relativeSeq } from '../core/analysis/packetContext';
 import { describeResolution } from '../core/capture/timestamp';
 import { TCP_STATE_NAMES as STATE_NAMES } from '../core/analysis/endpointStates';
 import { endpointString, formatSecondsBetween, isoTime } from '../core/util/format';
 import { openFileSource } from '../node/fileSource';
+import { analyzeFile } from '../node/parallel';
 import { Output } from './output';
 
 const USAGE = `usage: tcpscope <command> <capture> [--format FORMAT] [--fail-on error|warning|info]
@@ -87,19 +89,24 @@ function main(argv: string[]): number {
 
   const out = new Output(process.stdout);
 
-  let source;
-  try {
-    source = openFileSource(file);
-  } catch (e) {
-    return unusable(file, (e as NodeJS.ErrnoException).code === 'EACCES' ? 'permission denied' : String((e as Error).message));
-  }
   let full: FullAnalysis;
   try {
-    full = analyzeFull(source, {
-      observers: ({ seq }) => (command === 'packets' ? [packetPrinter(out, format, seq)] : []),
-    });
-  } finally {
-    source.close();
+    if (command === 'packets') {
+      // The packet listing reads addresses off each decoded packet, so it runs where the packets are decoded.
+      const source = openFileSource(file);
+      try {
+        full = analyzeFull(source, { observers: ({ seq }) => [packetPrinter(out, format, seq)] });
+      } finally {
+        source.close();
+      }
+    } else {
+      full = analyzeFile(file);
+    }
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EACCES') return unusable(file, 'permission denied');
+    if (code) return unusable(file, String((e as Error).message));
+    throw e;
   }
   const analysis = full.capture;
   if (analysis.facts.unusable) {
@@ -291,13 +298,13 @@ function wrap(text: string, width: number, indent: string): string {
 
 function packetPrinter(out: Output, format: string, seq: SequenceAnalyzer): TcpPacketObserver {
   return {
-    onTcpPacket(rec, d, stream, dir, { flows, refSec, refNsec }) {
+    onTcpPacket(rec, d, stream, _dir, ctx) {
+      const { refSec, refNsec } = ctx;
       const src = endpointString(d.ipVersion, [d.src0, d.src1, d.src2, d.src3], d.srcPort);
       const dst = endpointString(d.ipVersion, [d.dst0, d.dst1, d.dst2, d.dst3], d.dstPort);
       const time = formatSecondsBetween(refSec, refNsec, rec.tsSec, rec.tsNsec);
-      const seqRel = flows.relSeq(stream, dir, d.seq);
-      // Like Wireshark: relative only when the ACK flag makes the field meaningful, raw otherwise.
-      const ack = d.flags & 0x10 ? flows.relAck(stream, dir, d.ack) : d.ack;
+      const seqRel = relativeSeq(ctx, d.seq);
+      const ack = relativeAck(ctx, d.flags, d.ack);
       const flags = flagLetters(d.flags);
       const analysis = analysisFlagNames(seq.lastFlags);
       const win = seq.lastWindowScaled;

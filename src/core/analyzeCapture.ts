@@ -3,6 +3,7 @@ import type { CaptureError, CaptureFacts, CaptureInterface, CaptureSink, PacketR
 import { decodeFrame, DecodeStatus, Layer, newDecodedPacket, type DecodedPacket } from './decode/packet';
 import { linkTypeName } from './decode/linktypes';
 import { FlowTable } from './analysis/flowTable';
+import { newPacketContext, setFlowContext, type PacketContext } from './analysis/packetContext';
 import { grow } from './util/typed';
 
 /**
@@ -12,18 +13,14 @@ import { grow } from './util/typed';
  * caller asks for the packet index.
  */
 
-/** What an observer can see besides the packet: the flow table so far and the capture's time reference. */
-export interface PacketContext {
-  readonly flows: FlowTable;
-  /** Time of the first record in file order (Wireshark's reference for frame.time_relative). */
-  refSec: number;
-  refNsec: number;
-}
+export type { PacketContext };
 
 export interface TcpPacketObserver {
   /**
    * Called for every packet that carries a full TCP header, after the flow table has accounted it.
-   * `rec` and `d` are reused between calls: copy what you keep.
+   * `rec`, `d` and `ctx` are reused between calls: copy what you keep. When the analysis runs beside the reader
+   * (src/node/parallel.ts), `rec` and `d` are rebuilt from a segment record: only the fields listed in
+   * src/core/analysis/segments.ts are filled.
    */
   onTcpPacket(rec: PacketRecord, d: DecodedPacket, stream: number, dir: number, ctx: PacketContext): void;
 }
@@ -90,11 +87,11 @@ const MAX_EXAMPLES = 200;
 const LAYER_NAMES = ['none', 'link', 'ipv4', 'ipv6', 'tcp'] as const;
 
 export function analyzeCapture(source: ByteSource, options: AnalyzeOptions = {}): CaptureAnalysis {
-  const pass = createPass(options);
+  const pass = createPass(options, source.size ?? 0);
   return pass.finish(readCapture(source, pass.sink, options));
 }
 
-function createPass(options: AnalyzeOptions): { sink: CaptureSink; finish(facts: CaptureFacts & { stopped: boolean }): CaptureAnalysis } {
+function createPass(options: AnalyzeOptions, fileSize: number): { sink: CaptureSink; finish(facts: CaptureFacts & { stopped: boolean }): CaptureAnalysis } {
   const flows = new FlowTable();
   const d = newDecodedPacket();
   const observers = options.observers ?? [];
@@ -109,7 +106,9 @@ function createPass(options: AnalyzeOptions): { sink: CaptureSink; finish(facts:
   const index: PacketIndex | undefined = options.keepPacketIndex
     ? { count: 0, stream: new Int32Array(1 << 16), fileOffset: new Float64Array(1 << 16) }
     : undefined;
-  const ctx: PacketContext = { flows, refSec: NaN, refNsec: 0 };
+  const ctx = newPacketContext();
+  ctx.fileSize = fileSize;
+  flows.fileSize = fileSize;
   let lastLink = -1;
   let lastLinkCount = 0;
 
@@ -154,9 +153,11 @@ function createPass(options: AnalyzeOptions): { sink: CaptureSink; finish(facts:
       }
       if (status === DecodeStatus.Tcp || d.tcpUsable) {
         tcpPackets++;
+        flows.fileOffset = rec.fileOffset;
         stream = flows.add(d, rec.frameNumber, rec.tsSec, rec.tsNsec, rec.originalLength);
         // Sequence analysis needs a whole header, as Wireshark's does: damaged ones are only counted.
-        if (status === DecodeStatus.Tcp) {
+        if (status === DecodeStatus.Tcp && observers.length > 0) {
+          setFlowContext(ctx, flows, stream, rec, d);
           for (let i = 0; i < observers.length; i++) observers[i]!.onTcpPacket(rec, d, stream, flows.lastDir, ctx);
         }
       }

@@ -36,6 +36,11 @@ export interface FullAnalysisOptions extends Omit<AnalyzeOptions, 'observers'> {
   observers?: (builtIn: { seq: SequenceAnalyzer; states: EndpointStateTracker }) => TcpPacketObserver[];
   /** Skip the diagnostics collector and rules (to measure what they cost). */
   withoutDiagnostics?: boolean;
+  /**
+   * The Zeek tracker runs elsewhere (the reader thread of a parallel pass, which hands it over to finish()): leave
+   * it out of this pass's observers.
+   */
+  zeekElsewhere?: boolean;
 }
 
 /** The built-in observers of one pass, before the capture is finished. */
@@ -50,14 +55,26 @@ function parts(options: FullAnalysisOptions): Parts {
   // The collector reads the sequence analyzer's verdict for the same packet: it must come after it.
   const collector = new DiagnosticsCollector(seq, { bucketSeconds: options.diagnostics?.stormBucketSeconds ?? 1 });
   const extra = options.observers?.({ seq, states }) ?? [];
-  const observers = options.withoutDiagnostics
-    ? [seq, states, handshakes, zeek, rtt, ...extra]
-    : [seq, states, handshakes, zeek, rtt, collector, ...extra];
+  const diagnostics = !options.withoutDiagnostics;
+  const zeekHere = !options.zeekElsewhere;
+  // One observer calling each built-in directly: a loop over six observer classes would make its call site
+  // megamorphic (V8 inline caches hold four shapes), a dictionary lookup per call, ten million times.
+  const builtIn: TcpPacketObserver = {
+    onTcpPacket(rec, d, stream, dir, ctx) {
+      seq.onTcpPacket(rec, d, stream, dir, ctx);
+      states.onTcpPacket(rec, d, stream, dir, ctx);
+      handshakes.onTcpPacket(rec, d, stream, dir, ctx);
+      if (zeekHere) zeek.onTcpPacket(rec, d, stream, dir, ctx);
+      rtt.onTcpPacket(rec, d, stream, dir, ctx);
+      if (diagnostics) collector.onTcpPacket(rec, d, stream, dir, ctx);
+    },
+  };
+  const observers = [builtIn, ...extra];
   return { seq, states, handshakes, zeek, rtt, collector, observers };
 }
 
 function complete(capture: CaptureAnalysis, p: Parts, options: FullAnalysisOptions): FullAnalysis {
-  p.states.finish(capture.lastSec, capture.lastNsec);
+  p.states.finish(capture.lastSec, capture.lastNsec, capture.flows);
   p.collector.finish();
   const { seq, states, handshakes, zeek, rtt, collector } = p;
   const findings = options.withoutDiagnostics ? [] : diagnose({ analysis: capture, seq, states, handshakes, collector }, options.diagnostics ?? {});
@@ -70,10 +87,18 @@ function complete(capture: CaptureAnalysis, p: Parts, options: FullAnalysisOptio
  */
 export function fullAnalysisParts(options: FullAnalysisOptions = {}): {
   observers: TcpPacketObserver[];
-  finish(capture: CaptureAnalysis): FullAnalysis;
+  /** The built-in observers, by name (for tools that look inside them, e.g. the memory breakdown). */
+  parts: Record<string, object>;
+  /** `zeek`: the tracker that observed the pass elsewhere (with `zeekElsewhere`). */
+  finish(capture: CaptureAnalysis, elsewhere?: { zeek?: ZeekConnTracker }): FullAnalysis;
 } {
   const p = parts(options);
-  return { observers: p.observers, finish: (capture) => complete(capture, p, options) };
+  const { seq, states, handshakes, zeek, rtt, collector } = p;
+  return {
+    observers: p.observers,
+    parts: { seq, states, handshakes, zeek, rtt, collector },
+    finish: (capture, elsewhere) => complete(capture, elsewhere?.zeek ? { ...p, zeek: elsewhere.zeek } : p, options),
+  };
 }
 
 export function analyzeFull(source: ByteSource, options: FullAnalysisOptions = {}): FullAnalysis {

@@ -7,6 +7,7 @@ import type { Finding } from '../core/diagnostics/types';
 import { FLOW_REPORT_CSV_COLUMNS, FlowReporter, flowReportCsvRow, zeekConnLog } from '../core/export/flowReport';
 import { flowSummary } from '../core/export/flows';
 import { analyzeFull, type FullAnalysis } from '../core/fullAnalysis';
+import { relativeAck, relativeSeq } from '../core/analysis/packetContext';
 import { endpointString, formatSecondsBetween, isoTime, secondsBetween } from '../core/util/format';
 import { openFileSource } from '../node/fileSource';
 import type {
@@ -68,7 +69,7 @@ class PacketStore {
 
   observer(onlyStream: number, seq: SequenceAnalyzer): TcpPacketObserver {
     return {
-      onTcpPacket: (rec, d, stream, dir, { flows }) => {
+      onTcpPacket: (rec, d, stream, dir, ctx) => {
         if (onlyStream >= 0 && stream !== onlyStream) return;
         if (this.count >= this.limit) {
           this.dropped++;
@@ -83,9 +84,8 @@ class PacketStore {
         this.tsNsec[i] = rec.tsNsec;
         this.flags[i] = d.flags;
         // Relative numbers as the CLI prints them: computed when the packet is seen.
-        this.seq[i] = flows.relSeq(stream, dir, d.seq);
-        // Like the CLI (and Wireshark): relative only when the ACK flag makes the field meaningful.
-        this.ack[i] = d.flags & 0x10 ? flows.relAck(stream, dir, d.ack) : d.ack;
+        this.seq[i] = relativeSeq(ctx, d.seq);
+        this.ack[i] = relativeAck(ctx, d.flags, d.ack);
         this.len[i] = d.payloadLength;
         this.win[i] = seq.lastWindowScaled;
         this.fileOffset[i] = rec.fileOffset;

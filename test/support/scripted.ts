@@ -1,4 +1,5 @@
-import type { PacketContext, TcpPacketObserver } from '../../src/core/analyzeCapture';
+import type { TcpPacketObserver } from '../../src/core/analyzeCapture';
+import { newPacketContext, setFlowContext, type PacketContext } from '../../src/core/analysis/packetContext';
 import type { PacketRecord } from '../../src/core/capture/types';
 import { FlowTable } from '../../src/core/analysis/flowTable';
 import { newDecodedPacket, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN } from '../../src/core/decode/packet';
@@ -36,7 +37,7 @@ export const HANDSHAKE: ScriptedPacket[] = [p('c', 'S'), p('s', 'SA'), p('c', 'A
 
 export function feedScripted(pkts: ScriptedPacket[], observers: TcpPacketObserver[], opts: { sport?: number; dport?: number } = {}): FlowTable {
   const flows = new FlowTable(4);
-  const ctx: PacketContext = { flows, refSec: SCRIPT_T0, refNsec: 0 };
+  const ctx: PacketContext = { ...newPacketContext(), refSec: SCRIPT_T0, refNsec: 0 };
   const d = newDecodedPacket();
   const next: { c: number; s: number } = { ...ISN };
   const sport = opts.sport ?? 40000;
@@ -62,6 +63,7 @@ export function feedScripted(pkts: ScriptedPacket[], observers: TcpPacketObserve
     if (!(flags & TCP_RST) && end - next[pk.from] > 0) next[pk.from] = end;
     const rec = { frameNumber: i + 1, tsSec: SCRIPT_T0, tsNsec: (pk.at ?? i) * 1_000_000 } as PacketRecord;
     const s = flows.add(d, rec.frameNumber, rec.tsSec, rec.tsNsec, 60 + len);
+    setFlowContext(ctx, flows, s, rec, d);
     for (const o of observers) o.onTcpPacket(rec, d, s, flows.lastDir, ctx);
   });
   return flows;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PacketRecord } from '../../src/core/capture/types';
-import type { PacketContext } from '../../src/core/analyzeCapture';
+import { newPacketContext, setFlowContext, type PacketContext } from '../../src/core/analysis/packetContext';
 import { newDecodedPacket, TCP_SYN } from '../../src/core/decode/packet';
 import { FlowTable } from '../../src/core/analysis/flowTable';
 import { HANDSHAKE, ISN, SERVER, feedScripted, p, type ScriptedPacket } from '../support/scripted';
@@ -237,7 +237,7 @@ test('endpoint states: final-state counts by role', () => {
 test('endpoint states: a million streams fit in typed arrays', () => {
   const t = new EndpointStateTracker(16);
   const flows = new FlowTable(1 << 20);
-  const ctx: PacketContext = { flows, refSec: 0, refNsec: 0 };
+  const ctx: PacketContext = { ...newPacketContext(), refSec: 0, refNsec: 0 };
   const d = newDecodedPacket();
   d.ipVersion = 4;
   d.dst0 = SERVER;
@@ -251,6 +251,7 @@ test('endpoint states: a million streams fit in typed arrays', () => {
     d.seq = i;
     rec.frameNumber = i + 1;
     const s = flows.add(d, rec.frameNumber, 0, 0, 60);
+    setFlowContext(ctx, flows, s, rec, d);
     t.onTcpPacket(rec, d, s, flows.lastDir, ctx);
   }
   assert.equal(t.streamCount, n);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { PacketContext } from '../../src/core/analyzeCapture';
+import { newPacketContext, setFlowContext, type PacketContext } from '../../src/core/analysis/packetContext';
 import type { PacketRecord } from '../../src/core/capture/types';
 import { DecodeStatus, newDecodedPacket, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN } from '../../src/core/decode/packet';
 import { FlowTable } from '../../src/core/analysis/flowTable';
@@ -72,7 +72,7 @@ class Conv {
 
   constructor(options: ConstructorParameters<typeof SequenceAnalyzer>[0] = {}, private readonly ports: [number, number] = [40000, 80]) {
     this.a = new SequenceAnalyzer({ keepPerFrame: true, ...options });
-    this.ctx = { flows: this.flows, refSec: 0, refNsec: 0 };
+    this.ctx = { ...newPacketContext(), refSec: 0, refNsec: 0 };
   }
 
   /** Sends one segment from `from` (C or S); returns the analyzer's flag mask for it. */
@@ -112,6 +112,7 @@ class Conv {
     rec.capturedLength = rec.originalLength;
     const stream = this.flows.add(d, rec.frameNumber, rec.tsSec, rec.tsNsec, rec.originalLength);
     this.lastStream = stream;
+    setFlowContext(this.ctx, this.flows, stream, rec as unknown as PacketRecord, d);
     this.a.onTcpPacket(rec as unknown as PacketRecord, d, stream, this.flows.lastDir, this.ctx);
     return this.a.lastFlags;
   }

@@ -1,8 +1,10 @@
 import type { PacketRecord } from '../capture/types';
-import type { PacketContext, TcpPacketObserver } from '../analyzeCapture';
+import type { TcpPacketObserver } from '../analyzeCapture';
+import type { PacketContext } from './packetContext';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/packet';
 import type { FlowTable } from './flowTable';
 import { grow } from '../util/typed';
+import { grownCapacity } from '../util/capacity';
 
 /**
  * Per-endpoint TCP state inferred from a capture: for both ends of every stream, the RFC 793 state over time as far
@@ -129,19 +131,24 @@ export class EndpointStateTracker implements TcpPacketObserver {
   private tNext: Int32Array;
   private tFrame: Uint32Array;
   private tNs: Float64Array;
-  private tInfo: Uint32Array;
+  private tInfo: Uint16Array;
 
   private streams = 0;
   private refSec = NaN;
   private refNsec = 0;
   private endNs = NaN;
-  private flows: FlowTable | undefined;
+  /** The flow table's client side per stream (0 = A), as of the stream's latest packet. */
+  private cdir: Uint8Array;
+  /** Where the pass is in the file, to size the transition arrays (see grownCapacity). */
+  private fileOffset = 0;
+  private fileSize = 0;
   /** Latest stream of each flow-table tuple, to end an earlier stream's TIME_WAIT when its 4-tuple is reused. */
   private tupleLast = new Int32Array(1024).fill(-1);
 
   constructor(initialStreams = 1024) {
     this.cap = initialStreams;
     this.sflags = new Uint8Array(this.cap);
+    this.cdir = new Uint8Array(this.cap);
     this.head = new Int32Array(this.cap).fill(-1);
     this.tail = new Int32Array(this.cap).fill(-1);
     this.startNs = new Float64Array(this.cap);
@@ -155,20 +162,22 @@ export class EndpointStateTracker implements TcpPacketObserver {
     this.tNext = new Int32Array(this.tCap);
     this.tFrame = new Uint32Array(this.tCap);
     this.tNs = new Float64Array(this.tCap);
-    this.tInfo = new Uint32Array(this.tCap);
+    this.tInfo = new Uint16Array(this.tCap);
   }
 
   onTcpPacket(rec: PacketRecord, d: DecodedPacket, s: number, dir: number, ctx: PacketContext): void {
     if (this.refSec !== this.refSec) {
       this.refSec = ctx.refSec === ctx.refSec ? ctx.refSec : rec.tsSec;
       this.refNsec = ctx.refSec === ctx.refSec ? ctx.refNsec : rec.tsNsec;
-      this.flows = ctx.flows;
     }
-    if (s >= this.cap) this.growStreams(s + 1);
+    if (s >= this.cap) this.growStreams(grownCapacity(s + 1, this.cap, rec.fileOffset, ctx.fileSize));
     if (s >= this.streams) this.streams = s + 1;
     const ns = (rec.tsSec - this.refSec) * 1e9 + (rec.tsNsec - this.refNsec);
     const frame = rec.frameNumber;
     const f = d.flags;
+    this.cdir[s] = ctx.clientDir;
+    this.fileOffset = rec.fileOffset;
+    this.fileSize = ctx.fileSize;
     const x = s * 2 + dir;
     const y = x ^ 1;
     const state = this.state;
@@ -176,7 +185,7 @@ export class EndpointStateTracker implements TcpPacketObserver {
 
     if (!(this.sflags[s]! & ST_STARTED)) {
       this.start(s, x, y, f, ns);
-      this.reuse(ctx.flows, s, frame, ns);
+      this.reuse(ctx.tuple, s, frame, ns);
     }
     const wasSeen = (eflags[x]! & EP_SEEN) !== 0;
     eflags[x]! |= EP_SEEN;
@@ -303,7 +312,9 @@ export class EndpointStateTracker implements TcpPacketObserver {
   }
 
   /** Sets the end of the capture (its latest packet time): the final states last until then. */
-  finish(endSec: number, endNsec: number): void {
+  /** `flows`: the finished flow table, whose client sides then win (packets the analysis skipped can move them). */
+  finish(endSec: number, endNsec: number, flows?: FlowTable): void {
+    if (flows) this.cdir.set(flows.clientDir.subarray(0, Math.min(this.streams, flows.count)));
     this.endNs = this.refSec === this.refSec ? (endSec - this.refSec) * 1e9 + (endNsec - this.refNsec) : 0;
   }
 
@@ -322,7 +333,7 @@ export class EndpointStateTracker implements TcpPacketObserver {
 
   /** Side (0 = A, 1 = B) of the client: the SYN sender, else the flow table's guess. */
   clientSide(stream: number): number {
-    return this.flows ? this.flows.clientDir[stream]! : 0;
+    return this.cdir[stream]!;
   }
 
   /** Final state of the client (role 'client') or server of a stream. */
@@ -451,9 +462,7 @@ export class EndpointStateTracker implements TcpPacketObserver {
    * A SYN that opens a new stream on a 4-tuple still held by an earlier stream ends that stream's TIME_WAIT: the
    * endpoint in TIME_WAIT accepted the new connection (or its host reused the port), so that socket is gone.
    */
-  private reuse(flows: FlowTable, s: number, frame: number, ns: number): void {
-    if (s >= flows.count) return;
-    const t = flows.tuple[s]!;
+  private reuse(t: number, s: number, frame: number, ns: number): void {
     if (t >= this.tupleLast.length) {
       let n = this.tupleLast.length;
       while (n <= t) n *= 2;
@@ -473,7 +482,7 @@ export class EndpointStateTracker implements TcpPacketObserver {
     const from = this.state[e]!;
     if (from === to) return;
     this.state[e] = to;
-    if (this.tCount === this.tCap) this.growTransitions();
+    if (this.tCount === this.tCap) this.growTransitions(grownCapacity(this.tCount + 1, this.tCap, this.fileOffset, this.fileSize));
     const t = this.tCount++;
     this.tNext[t] = -1;
     this.tFrame[t] = frame;
@@ -501,11 +510,12 @@ export class EndpointStateTracker implements TcpPacketObserver {
   }
 
   private growStreams(min: number): void {
-    let c = this.cap;
-    while (c < min) c *= 2;
+    // min comes from grownCapacity: already at least double, or the size the file suggests.
+    const c = Math.max(min, this.cap * 2);
     const old = this.cap;
     this.cap = c;
     this.sflags = grow(this.sflags, c);
+    this.cdir = grow(this.cdir, c);
     this.head = grow(this.head, c);
     this.head.fill(-1, old);
     this.tail = grow(this.tail, c);
@@ -520,8 +530,8 @@ export class EndpointStateTracker implements TcpPacketObserver {
     this.lastTrans.fill(-1, old * 2);
   }
 
-  private growTransitions(): void {
-    const c = (this.tCap *= 2);
+  private growTransitions(c: number): void {
+    this.tCap = c;
     this.tNext = grow(this.tNext, c);
     this.tFrame = grow(this.tFrame, c);
     this.tNs = grow(this.tNs, c);

@@ -1,5 +1,7 @@
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/packet';
 import { grow } from '../util/typed';
+import { grownCapacity } from '../util/capacity';
+import { reviveAs } from '../util/transfer';
 
 /**
  * Bidirectional TCP flows, numbered exactly like Wireshark's `tcp.stream`: in order of first packet, with a new
@@ -91,6 +93,18 @@ export class FlowTable {
     this.clientDir = new Uint8Array(this.cap);
     this.clientBy = new Uint8Array(this.cap);
   }
+
+  /**
+   * A table that crossed a thread boundary (structured clone keeps the fields, not the class): gives it its
+   * methods back. Throws on anything that is not a cloned FlowTable, which only our own worker sends.
+   */
+  static revive(cloned: unknown): FlowTable {
+    return reviveAs(cloned, FlowTable, (o) => typeof o.count === 'number' && o.tuple instanceof Int32Array && o.baseSeq instanceof Uint32Array);
+  }
+
+  /** Where the pass is in the capture file (set by the pass before add()), to size growth; see grownCapacity. */
+  fileOffset = 0;
+  fileSize = 0;
 
   // Set by add(): the direction of the last packet within its stream, and whether it started a stream by reuse.
   lastDir = 0;
@@ -310,7 +324,7 @@ export class FlowTable {
   }
 
   private rehash(): void {
-    const size = this.slots.length * 2;
+    const size = nextPow2(2 * grownCapacity(this.tupleCount, this.slots.length / 2, this.fileOffset, this.fileSize));
     const slots = new Int32Array(size);
     const mask = size - 1;
     const keys = this.keys;
@@ -340,13 +354,13 @@ export class FlowTable {
   }
 
   private growTuples(): void {
-    this.tupleCap *= 2;
+    this.tupleCap = grownCapacity(this.tupleCap + 1, this.tupleCap, this.fileOffset, this.fileSize);
     this.keys = grow(this.keys, this.tupleCap * KEY_WORDS);
     this.tupleStream = grow(this.tupleStream, this.tupleCap);
   }
 
   private growStreams(): void {
-    const c = (this.cap *= 2);
+    const c = (this.cap = grownCapacity(this.cap + 1, this.cap, this.fileOffset, this.fileSize));
     this.tuple = grow(this.tuple, c);
     this.aIsLo = grow(this.aIsLo, c);
     this.firstFrame = grow(this.firstFrame, c);

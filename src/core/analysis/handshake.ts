@@ -1,7 +1,9 @@
 import type { PacketRecord } from '../capture/types';
-import type { PacketContext, TcpPacketObserver } from '../analyzeCapture';
+import type { TcpPacketObserver } from '../analyzeCapture';
+import type { PacketContext } from './packetContext';
 import { TCP_ACK, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/packet';
 import { grow } from '../util/typed';
+import { grownCapacity } from '../util/capacity';
 
 /**
  * Three-way handshake timing per stream: when the SYN, SYN-ACK and final ACK passed the capture point, how long
@@ -48,9 +50,9 @@ export class HandshakeTracker implements TcpPacketObserver {
   private synAckSeq: Uint32Array;
   private synCount_: Uint32Array;
   private synAckCount_: Uint32Array;
-  private synFrame_: Float64Array;
-  private synAckFrame: Float64Array;
-  private ackFrame_: Float64Array;
+  private synFrame_: Uint32Array;
+  private synAckFrame: Uint32Array;
+  private ackFrame_: Uint32Array;
   private synFirstNs: Float64Array;
   private synLastNs: Float64Array;
   private synAnsweredNs: Float64Array;
@@ -67,9 +69,9 @@ export class HandshakeTracker implements TcpPacketObserver {
     this.synAckSeq = new Uint32Array(c);
     this.synCount_ = new Uint32Array(c);
     this.synAckCount_ = new Uint32Array(c);
-    this.synFrame_ = new Float64Array(c);
-    this.synAckFrame = new Float64Array(c);
-    this.ackFrame_ = new Float64Array(c);
+    this.synFrame_ = new Uint32Array(c);
+    this.synAckFrame = new Uint32Array(c);
+    this.ackFrame_ = new Uint32Array(c);
     this.synFirstNs = new Float64Array(c);
     this.synLastNs = new Float64Array(c);
     this.synAnsweredNs = new Float64Array(c);
@@ -84,7 +86,7 @@ export class HandshakeTracker implements TcpPacketObserver {
       this.refSec = ctx.refSec === ctx.refSec ? ctx.refSec : rec.tsSec;
       this.refNsec = ctx.refSec === ctx.refSec ? ctx.refNsec : rec.tsNsec;
     }
-    if (s >= this.cap) this.growStreams(s + 1);
+    if (s >= this.cap) this.growStreams(grownCapacity(s + 1, this.cap, rec.fileOffset, ctx.fileSize));
     if (s >= this.streams) this.streams = s + 1;
     const f = d.flags;
     if (f & TCP_RST) return;
@@ -201,8 +203,8 @@ export class HandshakeTracker implements TcpPacketObserver {
   }
 
   private growStreams(min: number): void {
-    let c = this.cap;
-    while (c < min) c *= 2;
+    // min comes from grownCapacity: already at least double, or the size the file suggests.
+    const c = Math.max(min, this.cap * 2);
     this.cap = c;
     this.hflags = grow(this.hflags, c);
     this.client = grow(this.client, c);

@@ -1,7 +1,9 @@
-import type { PacketContext, TcpPacketObserver } from '../analyzeCapture';
+import type { TcpPacketObserver } from '../analyzeCapture';
+import type { PacketContext } from './packetContext';
 import type { PacketRecord } from '../capture/types';
 import type { DecodedPacket } from '../decode/packet';
 import { grow } from '../util/typed';
+import { grownCapacity } from '../util/capacity';
 import type { SequenceAnalyzer } from './seqAnalysis';
 
 /**
@@ -13,6 +15,8 @@ import type { SequenceAnalyzer } from './seqAnalysis';
  */
 
 export const RTT_RESERVOIR = 32;
+/** Samples a flow keeps before it moves to a full reservoir: most flows never take more, and 8 floats are cheap. */
+const SMALL = 8;
 
 export interface RttStats {
   samples: number;
@@ -29,30 +33,45 @@ export class RttCollector implements TcpPacketObserver {
   private count = new Uint32Array(0);
   private min = new Float64Array(0);
   private max = new Float64Array(0);
-  private block = new Int32Array(0); // reservoir block index + 1 (0 = none yet)
-  private pool = new Float32Array(RTT_RESERVOIR * 1024);
+  // Block of a flow's samples: k + 1 for small block k (SMALL samples), -(k + 1) for reservoir block k; 0 = none.
+  private block = new Int32Array(0);
+  private small = new Float32Array(SMALL * 1024);
+  private smallBlocks = 0;
+  private pool = new Float32Array(RTT_RESERVOIR * 64);
   private blocks = 0;
   // A fixed-seed generator keeps the sampled quantiles reproducible run to run.
   private rng = 0x9e3779b9;
+  private readonly scratch = new Float64Array(RTT_RESERVOIR);
 
   constructor(private readonly seq: SequenceAnalyzer) {
     this.growStreams(1024);
   }
 
-  onTcpPacket(_rec: PacketRecord, _d: DecodedPacket, s: number, _dir: number, _ctx: PacketContext): void {
+  onTcpPacket(rec: PacketRecord, _d: DecodedPacket, s: number, _dir: number, ctx: PacketContext): void {
     const rtt = this.seq.lastAckRtt;
     if (rtt !== rtt) return;
-    if (s >= this.cap) this.growStreams(Math.max(s + 1, this.cap * 2));
+    if (s >= this.cap) this.growStreams(grownCapacity(s + 1, this.cap, rec.fileOffset, ctx.fileSize));
     const n = ++this.count[s]!;
     const ms = rtt * 1000;
     if (n === 1 || ms < this.min[s]!) this.min[s] = ms;
     if (n === 1 || ms > this.max[s]!) this.max[s] = ms;
     let b = this.block[s]!;
-    if (b === 0) {
-      if ((this.blocks + 1) * RTT_RESERVOIR > this.pool.length) this.pool = grow(this.pool, this.pool.length * 2);
-      b = this.block[s] = ++this.blocks;
+    if (n <= SMALL) {
+      if (b === 0) {
+        if ((this.smallBlocks + 1) * SMALL > this.small.length) this.small = grow(this.small, this.small.length * 2);
+        b = this.block[s] = ++this.smallBlocks;
+      }
+      this.small[(b - 1) * SMALL + n - 1] = ms;
+      return;
     }
-    const base = (b - 1) * RTT_RESERVOIR;
+    if (b > 0) {
+      // The ninth sample: the flow moves to a full reservoir (its small block is left unused).
+      if ((this.blocks + 1) * RTT_RESERVOIR > this.pool.length) this.pool = grow(this.pool, this.pool.length * 2);
+      const from = (b - 1) * SMALL;
+      this.pool.set(this.small.subarray(from, from + SMALL), this.blocks * RTT_RESERVOIR);
+      b = this.block[s] = -++this.blocks;
+    }
+    const base = (-b - 1) * RTT_RESERVOIR;
     if (n <= RTT_RESERVOIR) {
       this.pool[base + n - 1] = ms;
     } else {
@@ -67,11 +86,36 @@ export class RttCollector implements TcpPacketObserver {
     const n = s < this.cap ? this.count[s]! : 0;
     if (n === 0) return undefined;
     const k = Math.min(n, RTT_RESERVOIR);
-    const base = (this.block[s]! - 1) * RTT_RESERVOIR;
-    const v = Array.from(this.pool.subarray(base, base + k)).sort((x, y) => x - y);
+    const b = this.block[s]!;
+    const v = Array.from(b > 0 ? this.small.subarray((b - 1) * SMALL, (b - 1) * SMALL + k) : this.pool.subarray((-b - 1) * RTT_RESERVOIR, (-b - 1) * RTT_RESERVOIR + k)).sort((x, y) => x - y);
     const q = (p: number) => v[Math.min(k - 1, Math.ceil(p * k) - 1)]!;
     const r = (x: number) => Math.round(x * 1000) / 1000;
     return { samples: n, minMs: r(this.min[s]!), medianMs: r(q(0.5)), p95Ms: r(q(0.95)), maxMs: r(this.max[s]!), sampled: n > RTT_RESERVOIR };
+  }
+
+  /**
+   * stats(s).medianMs without allocating (NaN when the flow has no sample): the flows table ranks a million flows
+   * by it, and an array per flow made that first sort take over a second. The reservoir (at most RTT_RESERVOIR
+   * values) is insertion-sorted into a scratch buffer; the rank and rounding are the ones stats() uses.
+   */
+  medianMs(s: number): number {
+    const n = s >= 0 && s < this.cap ? this.count[s]! : 0;
+    if (n === 0) return NaN;
+    const k = Math.min(n, RTT_RESERVOIR);
+    const b = this.block[s]!;
+    const src = b > 0 ? this.small : this.pool;
+    const base = b > 0 ? (b - 1) * SMALL : (-b - 1) * RTT_RESERVOIR;
+    const v = this.scratch;
+    for (let i = 0; i < k; i++) {
+      const x = src[base + i]!;
+      let j = i - 1;
+      while (j >= 0 && v[j]! > x) {
+        v[j + 1] = v[j]!;
+        j--;
+      }
+      v[j + 1] = x;
+    }
+    return Math.round(v[Math.min(k - 1, Math.ceil(0.5 * k) - 1)]! * 1000) / 1000;
   }
 
   private growStreams(c: number): void {

@@ -1,7 +1,9 @@
 import type { PacketRecord } from '../capture/types';
 import { grow } from '../util/typed';
+import { grownCapacity } from '../util/capacity';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/packet';
-import type { PacketContext, TcpPacketObserver } from '../analyzeCapture';
+import type { TcpPacketObserver } from '../analyzeCapture';
+import type { PacketContext } from './packetContext';
 import { seqGt, seqLe, seqLt } from './seq';
 
 /**
@@ -235,43 +237,34 @@ export class SequenceAnalyzer implements TcpPacketObserver {
   }
 
   onTcpPacket(rec: PacketRecord, d: DecodedPacket, stream: number, dir: number, ctx: PacketContext): void {
-    if (stream >= this.streamsInit) this.initStreams(stream);
-    const flows = ctx.flows;
+    if (stream >= this.streamsInit) this.initStreams(stream, grownCapacity(stream + 1, this.streamCap, rec.fileOffset, ctx.fileSize));
     const fwd = stream * 2 + dir;
     const rev = fwd ^ 1;
     const frame = rec.frameNumber;
     // Nanoseconds since the stream's first packet: only times within one stream are ever compared, and counted
     // from there a double holds them exactly for 104 days (from the capture's start it would not when interfaces'
     // clocks are years apart, as in some pcapng files).
-    const now = (rec.tsSec - flows.startSec[stream]!) * 1e9 + (rec.tsNsec - flows.startNsec[stream]!);
+    const now = (rec.tsSec - ctx.startSec) * 1e9 + (rec.tsNsec - ctx.startNsec);
     const seq = d.seq;
     const ack = d.ack;
     const th = d.flags;
-    let seglen = d.payloadLength;
-    // tshark takes the segment length from the bytes on the wire when the IP header claims more than the frame
-    // holds (expert "IP total length exceeds packet length"); the IP length is only trusted up to the frame.
-    // (Decoder offsets count from the start of the buffer the frame sits in, rec.dataOffset.)
-    const wireEnd = rec.dataOffset + rec.originalLength - rec.fcsLength;
-    if (d.ipOffset + d.ipTotalLength > wireEnd) {
-      const onWire = wireEnd - d.tcpOffset - d.tcpHeaderLength;
-      if (onWire < 0) {
-        // Not even the header fits: tshark reports a short segment and skips the analysis.
-        this.clearLast(d.window);
-        return;
-      }
-      seglen = onWire;
+    const seglen = ctx.seqLength;
+    if (seglen < 0) {
+      // Not even the header was on the wire: tshark reports a short segment and skips the analysis.
+      this.clearLast(d.window);
+      return;
     }
     const win = d.window;
     const noSFR = (th & SFR) === 0;
     const synOrFin = (th & (TCP_SYN | TCP_FIN)) !== 0;
 
-    let f = flows.lastReused ? TA_REUSED_PORTS : 0;
+    let f = ctx.reused ? TA_REUSED_PORTS : 0;
     let dupNum = 0;
     let dupFrame = 0;
 
     // A pure SYN repeating the ISN of its direction is a SYN retransmission: Wireshark first rewinds nextseq to the
     // contiguous edge, so whatever moved it past a hole since (issue 17616) does not colour the verdict.
-    if ((th & (TCP_SYN | TCP_ACK)) === TCP_SYN && this.bits[fwd]! & B_SEEN && !flows.lastNew && seq === flows.baseSeq[fwd]) {
+    if ((th & (TCP_SYN | TCP_ACK)) === TCP_SYN && this.bits[fwd]! & B_SEEN && !ctx.isNew && seq === ctx.baseSeq) {
       this.nextSeq[fwd] = this.maxSeqToAck[fwd]!;
     }
     // SACK blocks describe only the latest packet of a direction.
@@ -382,7 +375,7 @@ export class SequenceAnalyzer implements TcpPacketObserver {
     if ((seglen > 0 || synOrFin) && this.segCount[fwd]! < this.maxUnacked) {
       // Wireshark counts SYN/FIN's sequence byte only when it keeps the segment: past the cap it does not.
       if (synOrFin) end = (end + 1) >>> 0;
-      this.pushSegment(fwd, seq, end, frame, now, flows.baseSeq[fwd]!);
+      this.pushSegment(fwd, seq, end, frame, now, ctx.baseSeq);
     }
     if (!(f & TA_ZERO_WINDOW_PROBE)) {
       if (fNext === 0 || seqGt(end, fNext)) {
@@ -406,7 +399,7 @@ export class SequenceAnalyzer implements TcpPacketObserver {
     // Bytes in flight, Wireshark's default (payload) method: the span of this direction's unacked segments.
     let bif = 0;
     if (seglen !== 0 && this.segHead[fwd] !== 0 && bits[fwd]! & B_VALID_BIF) {
-      const base = flows.baseSeq[fwd]!;
+      const base = ctx.baseSeq;
       let inFlight = ((this.segMaxEnd[fwd]! - base) >>> 0) - ((this.sSeq[this.segHead[fwd]! - 1]! - base) >>> 0);
       inFlight >>>= 0;
       if (bits[rev]! & B_SACK) inFlight = (inFlight - this.sackBytes[rev]!) >>> 0;
@@ -677,8 +670,8 @@ export class SequenceAnalyzer implements TcpPacketObserver {
     this.segCap = n;
   }
 
-  private initStreams(stream: number): void {
-    if (stream >= this.streamCap) this.growStreams(Math.max(stream + 1, this.streamCap * 2));
+  private initStreams(stream: number, capacity: number): void {
+    if (stream >= this.streamCap) this.growStreams(capacity);
     for (let s = this.streamsInit; s <= stream; s++) {
       this.mruSyn[s] = NaN;
       for (let i = s * 2; i < s * 2 + 2; i++) {

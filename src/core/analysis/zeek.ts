@@ -1,7 +1,10 @@
 import type { PacketRecord } from '../capture/types';
-import type { PacketContext, TcpPacketObserver } from '../analyzeCapture';
+import type { TcpPacketObserver } from '../analyzeCapture';
+import type { PacketContext } from './packetContext';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/packet';
 import { grow } from '../util/typed';
+import { grownCapacity } from '../util/capacity';
+import { reviveAs } from '../util/transfer';
 
 /**
  * Zeek's conn.log `conn_state` and `history` for every stream, computed the way Zeek computes them: its per-endpoint
@@ -104,6 +107,11 @@ export class ZeekConnTracker implements TcpPacketObserver {
   private oooStart: Uint32Array;
   private oooEnd: Uint32Array;
 
+  /** A tracker that observed a pass in another thread (see src/node/parallel.ts). */
+  static revive(cloned: unknown): ZeekConnTracker {
+    return reviveAs(cloned, ZeekConnTracker, (o) => o.zflags instanceof Uint8Array && o.overflow instanceof Map);
+  }
+
   constructor(options: ZeekObserverOptions = {}, initialStreams = 1024) {
     this.likely = new Uint8Array(65536);
     for (const p of options.likelyServerPorts ?? ZEEK_LIKELY_SERVER_PORTS) this.likely[p & 0xffff] = 1;
@@ -131,8 +139,8 @@ export class ZeekConnTracker implements TcpPacketObserver {
     this.oooEnd = new Uint32Array(c * 2);
   }
 
-  onTcpPacket(_rec: PacketRecord, d: DecodedPacket, s: number, dir: number, _ctx: PacketContext): void {
-    if (s >= this.cap) this.growStreams(s + 1);
+  onTcpPacket(rec: PacketRecord, d: DecodedPacket, s: number, dir: number, ctx: PacketContext): void {
+    if (s >= this.cap) this.growStreams(grownCapacity(s + 1, this.cap, rec.fileOffset, ctx.fileSize));
     if (s >= this.streams) this.streams = s + 1;
     const f = d.flags;
     const syn = (f & TCP_SYN) !== 0;
@@ -520,8 +528,8 @@ export class ZeekConnTracker implements TcpPacketObserver {
   }
 
   private growStreams(min: number): void {
-    let c = this.cap;
-    while (c < min) c *= 2;
+    // min comes from grownCapacity: already at least double, or the size the file suggests.
+    const c = Math.max(min, this.cap * 2);
     this.cap = c;
     this.zflags = grow(this.zflags, c);
     this.origSide = grow(this.origSide, c);

@@ -1,4 +1,5 @@
-import type { PacketContext, TcpPacketObserver } from '../analyzeCapture';
+import type { TcpPacketObserver } from '../analyzeCapture';
+import type { PacketContext } from '../analysis/packetContext';
 import type { PacketRecord } from '../capture/types';
 import { TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/packet';
 import { grow } from '../util/typed';
@@ -98,7 +99,7 @@ export class DiagnosticsCollector implements TcpPacketObserver {
     const i = s * 2 + dir;
     const r = s * 2 + (dir ^ 1);
     const f = d.flags;
-    const clientDir = ctx.flows.clientDir[s]!;
+    const clientDir = ctx.clientDir;
     this.lastTimeSeen = t;
     this.lastFrameSeen = frame;
 

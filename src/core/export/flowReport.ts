@@ -58,10 +58,11 @@ function flowReport(full: FullAnalysis, s: number, zeroWindowSeconds: number): F
   const flows = full.capture.flows;
   const client = flows.clientDir[s]!;
   const st = full.states.streamStates(s);
-  const sideName = (side: number) => {
+  const names = [0, 1].map((side) => {
     const e = flows.endpoint(s, side);
     return endpointString(e.version, e.words, e.port);
-  };
+  });
+  const sideName = (side: number) => names[side]!;
   const timeIn = (side: number): Partial<Record<TcpStateName, number>> => {
     const t = full.states.timeInState(s, side);
     const out: Partial<Record<TcpStateName, number>> = {};

@@ -1,0 +1,156 @@
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
+import type { CaptureAnalysis } from '../core/analyzeCapture';
+import { FlowTable } from '../core/analysis/flowTable';
+import { ZeekConnTracker } from '../core/analysis/zeek';
+import { newPacketContext } from '../core/analysis/packetContext';
+import { SEGMENT_BYTES, SegmentReplayer, segmentBatch, type SegmentBatch } from '../core/analysis/segments';
+import { analyzeFull, fullAnalysisParts, type FullAnalysis, type FullAnalysisOptions } from '../core/fullAnalysis';
+import { openFileSource } from './fileSource';
+import {
+  C_CANCEL,
+  C_COUNTS,
+  C_READ,
+  C_STATE,
+  C_WRITTEN,
+  CONTROL_BYTES,
+  F_BYTES_READ,
+  F_REF_NSEC,
+  F_REF_SEC,
+  F_READER_WAIT_MS,
+  MAX_SLOTS,
+  ReaderState,
+  controlViews,
+  type ReaderThreadData,
+} from './segmentRing';
+
+/**
+ * Extra `observers` run in the analysis thread on replayed segments: they may read only the fields
+ * src/core/analysis/segments.ts replays (no addresses, no packet bytes); the CLI's packet listing, which prints
+ * addresses, runs analyzeFull instead.
+ */
+export interface FileAnalysisOptions extends FullAnalysisOptions {
+  /**
+   * Read and decode in a second thread while this one analyses (default true). Falls back to one thread when the
+   * reader's script is not found beside this bundle.
+   */
+  parallel?: boolean;
+  /** Path of the reader thread's bundle (readerThread.js); found beside the calling bundle by default. */
+  readerScript?: string;
+  /** Batches in flight between the threads, and segments per batch. */
+  slots?: number;
+  batchSegments?: number;
+  /** Run the Zeek tracker beside the reader rather than with the other observers (default true: it evens the load). */
+  zeekInReader?: boolean;
+}
+
+export interface FileAnalysis extends FullAnalysis {
+  /** Whether the reader ran in its own thread. */
+  parallel: boolean;
+  /** How the two threads shared the work: each one's time spent waiting for the other, in ms. */
+  waits?: { analysisMs: number; readerMs: number };
+}
+
+/** The reader thread's bundle: dist/readerThread.js beside dist/cli.js and dist/worker.js, out/readerThread.js for tests. */
+export function findReaderScript(from = __dirname): string | undefined {
+  for (const dir of [from, join(from, '..'), join(from, '..', '..')]) {
+    const p = join(dir, 'readerThread.js');
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+/**
+ * The full analysis of a capture file. On two cores the work splits at the segment: one thread reads, decodes and
+ * numbers flows (the flows pass), this one runs Wireshark's sequence analysis, the state machines, Zeek, RTT and
+ * the diagnostics on the segments it publishes. The result is the same FullAnalysis, bit for bit, as the
+ * single-thread analyzeFull (test/unit/parallel.test.ts). Synchronous, like analyzeFull: this thread blocks on
+ * Atomics.wait between batches, so call it from a CLI or a worker, never from an event loop that must stay live.
+ */
+export function analyzeFile(path: string, options: FileAnalysisOptions = {}): FileAnalysis {
+  const script = options.parallel === false ? undefined : (options.readerScript ?? findReaderScript());
+  if (!script) {
+    const source = openFileSource(path);
+    try {
+      return { ...analyzeFull(source, options), parallel: false };
+    } finally {
+      source.close();
+    }
+  }
+  // Fail here, with the system's error code, for what the reader thread could only report as a message.
+  accessSync(path, constants.R_OK);
+  const zeekInReader = options.zeekInReader ?? true;
+  const slots = Math.min(MAX_SLOTS, Math.max(2, options.slots ?? 8));
+  const batchSegments = Math.max(1, options.batchSegments ?? 4096);
+  const ring = new SharedArrayBuffer(slots * batchSegments * SEGMENT_BYTES);
+  const control = new SharedArrayBuffer(CONTROL_BYTES);
+  const { ints, floats } = controlViews(control);
+  floats[F_REF_SEC] = NaN;
+  const { port1, port2 } = new MessageChannel();
+  const data: ReaderThreadData = {
+    path,
+    port: port2,
+    ring,
+    control,
+    slots,
+    batchSegments,
+    keepPacketIndex: options.keepPacketIndex ?? false,
+    zeekInReader,
+    ...(options.chunkSize ? { chunkSize: options.chunkSize } : {}),
+  };
+  const worker = new Worker(script, { workerData: data, transferList: [port2] });
+  worker.unref();
+  const batches: SegmentBatch[] = [];
+  for (let i = 0; i < slots; i++) batches.push(segmentBatch(ring, i * batchSegments * SEGMENT_BYTES, batchSegments));
+  const parts = fullAnalysisParts({ ...options, zeekElsewhere: zeekInReader });
+  const ctx = newPacketContext();
+  ctx.fileSize = statSync(path).size;
+  const replayer = new SegmentReplayer(parts.observers, ctx);
+  let read = 0;
+  let quietSince = Date.now();
+  let waitMs = 0;
+  try {
+    for (;;) {
+      const written = Atomics.load(ints, C_WRITTEN);
+      if (read < written) {
+        if (read === 0) {
+          ctx.refSec = floats[F_REF_SEC]!;
+          ctx.refNsec = floats[F_REF_NSEC]!;
+        }
+        const slot = read % slots;
+        replayer.replay(batches[slot]!, ints[C_COUNTS + slot]!);
+        Atomics.store(ints, C_READ, ++read);
+        Atomics.notify(ints, C_READ);
+        options.onProgress?.(floats[F_BYTES_READ]!);
+        if (options.shouldStop?.()) Atomics.store(ints, C_CANCEL, 1);
+        quietSince = Date.now();
+        continue;
+      }
+      if (Atomics.load(ints, C_STATE) !== ReaderState.Running) {
+        if (Atomics.load(ints, C_WRITTEN) === read) break;
+        continue;
+      }
+      const t = performance.now();
+      const woke = Atomics.wait(ints, C_WRITTEN, written, 250);
+      waitMs += performance.now() - t;
+      if (woke === 'timed-out') {
+        // Slow storage is fine; a reader that died without a word (its script failed to load) is not.
+        options.onProgress?.(floats[F_BYTES_READ]!);
+        if (options.shouldStop?.()) Atomics.store(ints, C_CANCEL, 1);
+        if (Date.now() - quietSince > 120_000) throw new Error('the capture reader thread stopped responding');
+      }
+    }
+    const message = receiveMessageOnPort(port1)?.message as { capture?: CaptureAnalysis; zeek?: unknown; error?: string } | undefined;
+    if (!message?.capture) throw new Error(message?.error ?? 'the capture reader thread ended without a result');
+    const capture = message.capture;
+    capture.flows = FlowTable.revive(capture.flows);
+    const zeek = zeekInReader ? ZeekConnTracker.revive(message.zeek) : undefined;
+    return { ...parts.finish(capture, zeek ? { zeek } : undefined), parallel: true, waits: { analysisMs: waitMs, readerMs: floats[F_READER_WAIT_MS]! } };
+  } finally {
+    Atomics.store(ints, C_CANCEL, 1);
+    Atomics.notify(ints, C_READ);
+    port1.close();
+    void worker.terminate();
+  }
+}

@@ -1,0 +1,72 @@
+import { workerData } from 'node:worker_threads';
+import { analyzeCapture } from '../core/analyzeCapture';
+import { SEGMENT_BYTES, SegmentWriter, segmentBatch, type SegmentBatch } from '../core/analysis/segments';
+import { openFileSource } from './fileSource';
+import { ZeekConnTracker } from '../core/analysis/zeek';
+import { typedArrayBuffers } from '../core/util/transfer';
+import { C_CANCEL, C_COUNTS, C_READ, C_STATE, C_WRITTEN, F_BYTES_READ, F_READER_WAIT_MS, F_REF_NSEC, F_REF_SEC, ReaderState, controlViews, type ReaderThreadData } from './segmentRing';
+
+/**
+ * The reader half of a parallel analysis (see parallel.ts): reads, decodes and numbers flows, and publishes every
+ * TCP segment into the shared ring. At the end it posts the capture analysis (the flow table's arrays
+ * transferred, not copied) and marks the ring done; on any failure it posts the message and marks it failed.
+ */
+const data = workerData as ReaderThreadData;
+const { ints, floats } = controlViews(data.control);
+const batches: SegmentBatch[] = [];
+for (let i = 0; i < data.slots; i++) batches.push(segmentBatch(data.ring, i * data.batchSegments * SEGMENT_BYTES, data.batchSegments));
+
+let written = 0;
+const next = (): SegmentBatch => {
+  // Wait until the analysis has released the slot this batch reuses. A cancel does not end the wait: the analysis
+  // drains every batch until the reader stops at its next buffer fill (shouldStop), so a cancelled pass still
+  // returns everything read before it; an analysis that fails terminates this thread instead.
+  for (;;) {
+    const read = Atomics.load(ints, C_READ);
+    if (written - read < data.slots) return batches[written % data.slots]!;
+    const t = performance.now();
+    Atomics.wait(ints, C_READ, read, 1000);
+    floats[F_READER_WAIT_MS]! += performance.now() - t;
+  }
+};
+const writer = new SegmentWriter(next, (_batch, count) => {
+  if (written === 0 || floats[F_REF_SEC] !== floats[F_REF_SEC]) {
+    floats[F_REF_SEC] = writer.refSec;
+    floats[F_REF_NSEC] = writer.refNsec;
+  }
+  ints[C_COUNTS + (written % data.slots)] = count;
+  Atomics.store(ints, C_WRITTEN, ++written);
+  Atomics.notify(ints, C_WRITTEN);
+});
+
+function finish(state: ReaderState): void {
+  Atomics.store(ints, C_STATE, state);
+  Atomics.notify(ints, C_WRITTEN);
+}
+
+// Zeek's tracker needs nothing from the sequence analysis, so it can run here and even out the two threads' work.
+const zeek = data.zeekInReader ? new ZeekConnTracker() : undefined;
+let source: ReturnType<typeof openFileSource> | undefined;
+try {
+  source = openFileSource(data.path);
+  const capture = analyzeCapture(source, {
+    observers: zeek ? [writer, zeek] : [writer],
+    keepPacketIndex: data.keepPacketIndex,
+    ...(data.chunkSize ? { chunkSize: data.chunkSize } : {}),
+    onProgress: (bytes) => void (floats[F_BYTES_READ] = bytes),
+    shouldStop: () => Atomics.load(ints, C_CANCEL) !== 0,
+  });
+  writer.flush();
+  floats[F_REF_SEC] = capture.refSec;
+  floats[F_REF_NSEC] = capture.refNsec;
+  const transfer = typedArrayBuffers(capture.flows);
+  if (zeek) transfer.push(...typedArrayBuffers(zeek));
+  if (capture.packetIndex) transfer.push(capture.packetIndex.stream.buffer as ArrayBuffer, capture.packetIndex.fileOffset.buffer as ArrayBuffer);
+  data.port.postMessage({ capture, zeek }, transfer);
+  finish(ReaderState.Done);
+} catch (e) {
+  data.port.postMessage({ error: e instanceof Error ? e.message : String(e) });
+  finish(ReaderState.Failed);
+} finally {
+  source?.close();
+}
