@@ -8,7 +8,7 @@ import { topSelfTime } from './bench/profileSummary';
 import { runTool, which } from './bench/tools';
 
 /**
- * npm run bench [-- --scale 0.01] [--only flows|bulk] [--passes flows,...] [--no-tools] [--runs N] [--profile] [--regen]
+ * npm run bench [-- --scale 0.01] [--only flows|bulk] [--passes flows,...] [--no-tools] [--runs N] [--profile] [--regen] [--pathological]
  *
  * Generates (once, cached outside the repo) two synthetic captures, times each analysis pass over them in a child
  * process of its own, times tshark and tcptrace on the same files when they are installed, and prints a table
@@ -27,6 +27,7 @@ interface Args {
   runs: number;
   profile: boolean;
   regen: boolean;
+  pathological: boolean;
 }
 
 const USAGE = `usage: bench [--scale S] [--only ${KINDS.join('|')}] [--passes ${Object.keys(PASSES).join(',')}] [--no-tools] [--runs N] [--profile] [--regen]
@@ -37,10 +38,12 @@ const USAGE = `usage: bench [--scale S] [--only ${KINDS.join('|')}] [--passes ${
   --runs N    time each pass N times, keep the fastest (figures are noisy on a busy machine)
   --profile   also write a CPU profile of each pass and print its top self-time functions
   --regen     regenerate the captures even when cached
+  --pathological  instead, the captures built to hurt (scripts/pathological.ts: out-of-order flood, SYN flood,
+              sequence wraps) at --scale, each analysed in its own process, with peak RSS per case
 env TCPSCOPE_BENCH_DIR  where captures and results live (default ${join(tmpdir(), 'tcpscope-bench')})`;
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { scale: 1, kinds: KINDS, passes: Object.keys(PASSES), tools: true, runs: 1, profile: false, regen: false };
+  const a: Args = { scale: 1, kinds: KINDS, passes: Object.keys(PASSES), tools: true, runs: 1, profile: false, regen: false, pathological: false };
   const value = (i: number, flag: string): string => {
     const v = argv[i];
     if (v === undefined) throw new Error(`${flag} needs a value`);
@@ -79,6 +82,9 @@ function parseArgs(argv: string[]): Args {
         break;
       case '--regen':
         a.regen = true;
+        break;
+      case '--pathological':
+        a.pathological = true;
         break;
       case '--help':
       case '-h':
@@ -165,6 +171,11 @@ async function main(): Promise<number> {
   } catch (e) {
     console.error(`bench: ${(e as Error).message}\n${USAGE}`);
     return 2;
+  }
+  if (args.pathological) {
+    // Compiled next to this file, like the pass children.
+    const r = spawnSync(process.execPath, [join(__dirname, 'pathological.js'), '--scale', String(args.scale)], { stdio: 'inherit' });
+    return r.status ?? 1;
   }
   const benchDir = process.env.TCPSCOPE_BENCH_DIR || join(tmpdir(), 'tcpscope-bench');
   mkdirSync(benchDir, { recursive: true });

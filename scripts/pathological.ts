@@ -7,7 +7,7 @@ import { FlowReporter, zeekConnLog } from '../src/core/export/flowReport';
 import { openFileSource } from '../src/node/fileSource';
 
 /**
- * npm run bench:pathological [-- --scale S] [--only ooo,synflood,wrap] [--keep]
+ * npm run bench:pathological [-- --scale S] [--only ooo,synflood,wrap] [--keep]   (or npm run bench -- --pathological)
  *
  * Captures built to hurt: one flow with millions of out-of-order and duplicate segments, a million one-packet flows,
  * and one flow whose sequence numbers wrap around 2^32 many times. Each is written streaming (one small buffer) to a
@@ -242,6 +242,17 @@ function child(file: string, exports: boolean): void {
   process.stdout.write(JSON.stringify(result) + '\n');
 }
 
+/** Peak RSS is the child's (analyzeFull with the exports, nothing else): the figure that must not follow the packets. */
+function printTable(head: string[], rows: string[][], scale: number): void {
+  if (!rows.length) return;
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  console.log(`\npathological inputs at scale ${scale}:`);
+  console.log(line(head));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows) console.log(line(r));
+}
+
 function main(): number {
   const argv = process.argv.slice(2);
   if (argv[0] === '--child') {
@@ -270,6 +281,7 @@ function main(): number {
   const dir = process.env.TCPSCOPE_PATHOLOGICAL_DIR ?? join(tmpdir(), 'tcpscope-pathological');
   mkdirSync(dir, { recursive: true });
   let failed = false;
+  const table: string[][] = [];
   for (const name of only) {
     const sc = SCENARIOS[name]!;
     const file = join(dir, `${name}-${scale}.pcap`);
@@ -286,6 +298,16 @@ function main(): number {
       failed = true;
     } else {
       const c = JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult;
+      table.push([
+        name,
+        String(c.packets),
+        (size / 1048576).toFixed(0),
+        String(c.flows),
+        c.seconds.toFixed(1),
+        (c.maxRssKB / 1024).toFixed(0),
+        c.heapUsedMB.toFixed(0),
+        String(c.unackedSegments),
+      ]);
       const codes = [...new Set(c.findings)].join(', ');
       console.log(
         `  analyzeFull ${c.seconds.toFixed(1)} s` +
@@ -301,6 +323,7 @@ function main(): number {
     }
     if (!keep && existsSync(file)) rmSync(file);
   }
+  printTable(['case', 'packets', 'file MiB', 'flows', 'seconds', 'peak RSS MiB', 'heap MiB', 'unacked held'], table, scale);
   return failed ? 1 : 0;
 }
 

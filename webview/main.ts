@@ -2,22 +2,41 @@ import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import './styles.css';
-import type { CaptureOverview, CaptureState, FlowRow, FlowSort, FlowSortColumn, PacketRow, TimeFormat } from '../src/protocol/messages';
+import type { CaptureOverview, CaptureState, FindingsPage, FlowFacets, FlowRow, FlowSort, FlowSortColumn, FlowsWhere, PacketRow, TimeFormat } from '../src/protocol/messages';
+import { captureFactsElement } from './captureFacts';
 import { clear, el } from './dom';
+import { describeWhere, FlowFilters } from './flowFilters';
+import { FlowDetailView } from './flowDetailView';
+import { renderAnalysisOverview, renderFindingsTab, type FindingsActions } from './findingsView';
 import { Host } from './host';
+import { TabBar } from './tabs';
+import { CaptureTimeline } from './timeline';
 import { VirtualGrid, type Column } from './virtualGrid';
 
 /** What survives the panel being hidden or VS Code restarting (getState/setState). */
+type TabId = 'overview' | 'flows' | 'timeline' | 'findings';
+
 interface SavedState {
   sort: FlowSort;
   filter: string;
+  /** The dropdown conditions of the flows table. */
+  where: FlowsWhere;
   selectedStream: number;
   flowsScrollTop: number;
+  tab: TabId;
 }
 
 const ROW_HEIGHT = 22;
 const host = new Host();
-const saved: SavedState = { sort: { column: 'stream', descending: false }, filter: '', selectedStream: -1, flowsScrollTop: 0, ...host.getState<SavedState>() };
+const saved: SavedState = {
+  sort: { column: 'stream', descending: false },
+  filter: '',
+  where: {},
+  selectedStream: -1,
+  flowsScrollTop: 0,
+  tab: 'overview',
+  ...host.getState<SavedState>(),
+};
 let timeFormat: TimeFormat = 'relative';
 let overview: CaptureOverview | null = null;
 let captureEpochSeconds = 0;
@@ -73,10 +92,19 @@ const flowColumns: Column<FlowRow>[] = [
   { key: 'stream', label: 'Stream', width: '5.5em', numeric: true, sortable: true, text: (r) => String(r.stream) },
   { key: 'client', label: 'Client', width: 'minmax(11em, 1fr)', sortable: true, text: (r) => r.client },
   { key: 'server', label: 'Server', width: 'minmax(11em, 1fr)', sortable: true, text: (r) => r.server },
+  { key: 'clientState', label: 'Client state', width: '9.5em', sortable: true, text: (r) => r.clientState },
+  { key: 'serverState', label: 'Server state', width: '9.5em', sortable: true, text: (r) => r.serverState },
+  { key: 'connState', label: 'Conn', width: '5em', sortable: true, text: (r) => r.connState },
+  { key: 'history', label: 'History', width: 'minmax(6em, 0.6fr)', sortable: true, text: (r) => r.history || '-' },
   { key: 'packets', label: 'Packets', width: '6em', numeric: true, sortable: true, text: (r) => String(r.packets) },
   { key: 'bytes', label: 'Bytes', width: '7.5em', numeric: true, sortable: true, text: (r) => bytes(r.bytes) },
   { key: 'startSeconds', label: 'Start', width: '9em', numeric: true, sortable: true, text: (r) => time(r.startSeconds) },
   { key: 'durationSeconds', label: 'Duration (s)', width: '8.5em', numeric: true, sortable: true, text: (r) => seconds(r.durationSeconds) },
+  { key: 'retransmissions', label: 'Retrans', width: '5.5em', numeric: true, sortable: true, text: (r) => String(r.retransmissions) },
+  { key: 'rttMs', label: 'RTT ms', width: '6.5em', numeric: true, sortable: true, text: (r) => (r.rttMs === null ? '-' : r.rttMs.toFixed(3)) },
+  { key: 'irttMs', label: 'iRTT ms', width: '6.5em', numeric: true, sortable: true, text: (r) => (r.irttMs === null ? '-' : r.irttMs.toFixed(3)) },
+  { key: 'findings', label: 'Findings', width: 'minmax(8em, 1fr)', sortable: true, text: (r) => r.findings.join(', ') },
+  { key: 'joinedMidStream', label: 'Mid-stream', width: '6em', sortable: true, text: (r) => (r.joinedMidStream ? 'yes' : '') },
   { key: 'state', label: 'Seen', width: 'minmax(8em, 0.8fr)', text: (r) => completenessText(r.completeness) },
 ];
 
@@ -100,9 +128,12 @@ const flows = new VirtualGrid<FlowRow>({
   idPrefix: 'flow',
   columns: flowColumns,
   rowHeight: ROW_HEIGHT,
+  // The columns do not fit a narrow panel: the table scrolls sideways (header included) instead of squeezing.
+  minWidth: '150em',
   fetch: async (offset, count) => {
-    const page = await host.request('flows/get', { offset, count, sort: saved.sort, filter: saved.filter });
+    const page = await host.request('flows/get', { offset, count, sort: saved.sort, filter: saved.filter, where: saved.where });
     updateCount(page.total);
+    fitRows(flows, page.total);
     return page;
   },
   onSort: (column) => {
@@ -117,6 +148,7 @@ const flows = new VirtualGrid<FlowRow>({
     saved.selectedStream = row.stream;
     save();
     host.notify('flow/selected', { stream: row.stream });
+    timeline.markFlow(row.stream);
     // Holding an arrow key should not fetch every flow's packets on the way.
     clearTimeout(detailTimer);
     detailTimer = setTimeout(() => showDetail(row), how === 'keyboard' ? 120 : 0);
@@ -133,19 +165,31 @@ const packets = new VirtualGrid<PacketRow>({
     if (detailStream < 0) return { total: 0, rows: [] };
     const page = await host.request('packets/get', { stream: detailStream, offset, count });
     packetNote.textContent = page.complete ? '' : 'This flow has more packets than the packet list limit keeps (setting tcpscope.packetList.limit).';
+    fitRows(packets, page.total);
     return page;
   },
   onActivate: (row) => void host.request('flow/reveal', { stream: row.stream, frameNumber: row.frameNumber }).catch(showError),
 });
 
+/** A short table is as tall as its rows (up to the CSS height), instead of a screenful of empty grid. */
+function fitRows<Row>(grid: VirtualGrid<Row>, rows: number): void {
+  // Header, rows, borders and room for a horizontal scrollbar.
+  const px = (rows + 1) * ROW_HEIGHT + 14;
+  grid.element.style.maxHeight = `${px}px`;
+  grid.element.style.minHeight = px < 200 ? '0' : '';
+}
+
 const countLabel = el('span', { className: 'count', 'aria-live': 'polite' });
 const packetNote = el('p', { className: 'note' });
 const detailTitle = el('h2', { id: 'detail-title', textContent: 'No flow selected' });
+const detailHint = el('p', { className: 'note', id: 'detail-hint', textContent: 'Select a flow in the table to see its ladder diagram, both endpoints’ states and its packets.' });
 const errorLine = el('p', { className: 'error', role: 'alert', hidden: true });
 
 function updateCount(total: number): void {
   const all = overview?.flows ?? total;
-  countLabel.textContent = saved.filter ? `${total} of ${all} flows` : `${all} flows`;
+  const conditions = describeWhere(saved.where);
+  const filtered = saved.filter || conditions;
+  countLabel.textContent = filtered ? `${total} of ${all} flows${conditions ? ` (${conditions})` : ''}` : `${all} flows`;
 }
 
 function showError(e: unknown): void {
@@ -159,7 +203,7 @@ async function reloadFlows(keepStream: boolean): Promise<void> {
 }
 
 async function selectStream(stream: number, how: 'api' | 'keyboard'): Promise<boolean> {
-  const { index } = await host.request('flows/locate', { stream, sort: saved.sort, filter: saved.filter });
+  const { index } = await host.request('flows/locate', { stream, sort: saved.sort, filter: saved.filter, where: saved.where });
   if (index < 0) return false;
   await flows.select(index, how);
   return true;
@@ -168,10 +212,13 @@ async function selectStream(stream: number, how: 'api' | 'keyboard'): Promise<bo
 function showDetail(row: FlowRow): void {
   detailTitle.textContent = `Stream ${row.stream}: ${row.client} → ${row.server}`;
   detailActions.hidden = false;
+  detailHint.hidden = true;
+  packets.element.hidden = false;
   if (detailStream === row.stream) return;
   detailStream = row.stream;
   packetNote.textContent = '';
   void packets.reset();
+  void flowDetail.show(row.stream);
 }
 
 /** Highlights a frame of the detail flow: packets are in frame order, so a binary search over single-row pages. */
@@ -214,7 +261,15 @@ const detailActions = el(
   button('Copy Wireshark filter', () => detailStream >= 0 && void host.request('flow/copyFilter', { stream: detailStream }).catch(showError)),
 );
 
+const flowFilters = new FlowFilters((where) => {
+  saved.where = where;
+  save();
+  void reloadFlows(true);
+});
+
 const overviewSection = el('section', { className: 'overview', 'aria-labelledby': 'overview-title' });
+const analysisSection = el('section', { className: 'analysis', 'aria-label': 'Connections and findings' });
+const findingsPanel = el('section', { className: 'findings', id: 'findings-panel', 'aria-labelledby': 'findings-title' });
 const flowsSection = el(
   'section',
   { className: 'flows', 'aria-labelledby': 'flows-title' },
@@ -227,16 +282,107 @@ const flowsSection = el(
     button('Export CSV', () => void host.request('flows/export', { format: 'csv' }).catch(showError)),
     button('Export JSON', () => void host.request('flows/export', { format: 'json' }).catch(showError)),
   ),
+  flowFilters.element,
   flows.element,
 );
+const flowDetail = new FlowDetailView(host.request.bind(host), showError);
 const detailSection = el(
   'section',
   { className: 'detail', 'aria-labelledby': 'detail-title' },
   el('div', { className: 'toolbar' }, detailTitle, detailActions),
-  el('div', { className: 'ladder', role: 'img', 'aria-label': 'Ladder diagram (not available yet)', textContent: 'Ladder diagram: planned. The packets of the flow are listed below.' }),
+  detailHint,
+  // The ladder diagram and the endpoints' state timelines of the selected flow go here (webview/ladder.ts).
+  el('div', { id: 'flow-detail-extra' }, flowDetail.element),
   packetNote,
   packets.element,
 );
+// Until a flow is picked the packets grid would be an empty frame: the hint stands in for it.
+packets.element.hidden = true;
+
+// ---------- tabs ----------
+
+const overviewPanel = el('div', { id: 'overview-panel' }, overviewSection, analysisSection);
+const flowsPanel = el('div', { id: 'flows-panel' }, flowsSection, detailSection);
+/** Filled by the capture timeline (webview/timeline.ts). */
+const timelinePanel = el('section', { id: 'timeline-panel', 'aria-label': 'Capture timeline' });
+const timeline = new CaptureTimeline({ request: host.request.bind(host), onSelectFlow: (stream) => void showFlow(stream).catch(showError), onError: showError });
+timelinePanel.append(timeline.element);
+
+const tabs = new TabBar<TabId>(
+  'Capture views',
+  [
+    { id: 'overview', label: 'Overview', panel: overviewPanel },
+    { id: 'flows', label: 'Flows', panel: flowsPanel },
+    { id: 'timeline', label: 'Timeline', panel: timelinePanel },
+    { id: 'findings', label: 'Findings', panel: findingsPanel },
+  ],
+  saved.tab,
+  (id) => {
+    saved.tab = id;
+    save();
+    // A hidden grid cannot scroll: bring the selection (or the saved position) back into view once shown.
+    if (id === 'flows') requestAnimationFrame(() => (flows.selectedIndex >= 0 ? void flows.select(flows.selectedIndex, 'api') : (flows.scrollTop = saved.flowsScrollTop)));
+  },
+);
+
+/**
+ * Shows a flow wherever it was picked (findings, timeline, ladder): the Flows tab with the flow selected. When the
+ * current filters hide it they are cleared, so the flow is always found.
+ */
+async function showFlow(stream: number): Promise<void> {
+  tabs.select('flows');
+  if (await selectStream(stream, 'api')) return;
+  saved.filter = '';
+  saved.where = {};
+  (filter as unknown as { value: string }).value = '';
+  flowFilters.set({});
+  save();
+  await flows.reset();
+  await selectStream(stream, 'api');
+}
+
+/** Shows the Flows tab with exactly the flows matching `where` (the text filter is cleared). */
+function filterFlows(where: FlowsWhere): void {
+  saved.where = where;
+  saved.filter = '';
+  (filter as unknown as { value: string }).value = '';
+  flowFilters.set(where);
+  save();
+  tabs.select('flows');
+  void reloadFlows(true);
+}
+
+const findingsActions: FindingsActions = {
+  filterFlows,
+  selectFlow: (stream) => void showFlow(stream).catch(showError),
+  revealFrame: (stream, frameNumber) => void host.request('flow/reveal', { stream, frameNumber }).catch(showError),
+  showFinding: (index) => {
+    tabs.select('findings');
+    const card = document.getElementById(`finding-${index}`);
+    card?.scrollIntoView({ block: 'start' });
+    card?.focus({ preventScroll: true });
+  },
+};
+
+let facets: FlowFacets | null = null;
+let findings: FindingsPage | null = null;
+
+function renderAnalysis(): void {
+  renderAnalysisOverview(analysisSection, facets, findings, findingsActions);
+  renderFindingsTab(findingsPanel, findings, findingsActions);
+  flowFilters.setFacets(facets);
+}
+
+/** Filter values and findings are small: fetched once per analysis. */
+async function loadAnalysis(): Promise<void> {
+  facets = null;
+  findings = null;
+  renderAnalysis();
+  const [f, g] = await Promise.all([host.request('flows/facets', {}), host.request('findings/get', {})]);
+  facets = f;
+  findings = g;
+  renderAnalysis();
+}
 
 function renderOverview(o: CaptureOverview): void {
   clear(overviewSection);
@@ -259,6 +405,8 @@ function renderOverview(o: CaptureOverview): void {
   const dl = el('dl');
   for (const [k, v] of facts) dl.append(el('dt', { textContent: k }), el('dd', { textContent: v }));
   overviewSection.append(el('h2', { id: 'overview-title', textContent: 'Overview' }), dl);
+  const captureFacts = captureFactsElement(o.captureFacts);
+  if (captureFacts) overviewSection.append(captureFacts);
   if (o.errors.length) {
     const list = el('ul', { className: 'errors', 'aria-label': 'Capture errors' });
     for (const e of o.errors) list.append(el('li', { textContent: `${e.message} (byte ${e.offset}${e.fatal ? ', reading stopped here' : ''})` }));
@@ -307,12 +455,16 @@ function renderState(s: CaptureState): void {
   renderOverview(s.overview);
   if (shown !== 'ready') {
     clear(app);
-    app.append(el('h1', { textContent: s.overview.fileName }), errorLine, overviewSection, flowsSection, detailSection);
+    app.append(el('h1', { textContent: s.overview.fileName }), errorLine, tabs.element, overviewPanel, flowsPanel, timelinePanel, findingsPanel);
     shown = 'ready';
   }
   detailStream = -1;
+  flowDetail.reset();
+  timeline.reset();
   flows.setSort(saved.sort.column, saved.sort.descending);
   (filter as unknown as { value: string }).value = saved.filter;
+  flowFilters.set(saved.where);
+  void loadAnalysis().catch(showError);
   void flows.reset().then(async () => {
     flows.scrollTop = saved.flowsScrollTop;
     if (saved.selectedStream >= 0) await selectStream(saved.selectedStream, 'api');
@@ -340,7 +492,7 @@ host.on('settings/changed', (p) => {
     void packets.reset(true);
   }
 });
-host.on('selection/changed', async ({ stream, frameNumber }) => {
+host.on('selection/changed', async ({ stream, frameNumber, show }) => {
   if (shown !== 'ready') return;
   if (stream !== detailStream || saved.selectedStream !== stream) {
     const found = await selectStream(stream, 'api');
@@ -349,13 +501,16 @@ host.on('selection/changed', async ({ stream, frameNumber }) => {
     const row = flows.row(flows.selectedIndex);
     if (row) showDetail(row);
   }
+  // A panel on screen turns to the flow. Nothing here takes the focus: the user is moving through the packet list.
+  if (show) tabs.select('flows');
   if (frameNumber) {
+    flowDetail.highlightFrame(stream, frameNumber);
     await packets.reset(true);
     await highlightFrame(frameNumber);
   }
 });
 
 // Expose the grids to the browser tests (read-only facts, no capture data beyond what the page shows).
-(window as unknown as { tcpscope: unknown }).tcpscope = { flows, packets };
+(window as unknown as { tcpscope: unknown }).tcpscope = { flows, packets, tabs, flowDetail, timeline };
 
 host.notify('ready', {});

@@ -20,6 +20,8 @@ export interface VirtualGridOptions<Row> {
   idPrefix: string;
   columns: Column<Row>[];
   rowHeight: number;
+  /** Narrowest the columns may get (a CSS length): below it the grid scrolls sideways, header included. */
+  minWidth?: string;
   fetch(offset: number, count: number): Promise<GridPage<Row>>;
   /** Selection moved (keyboard or mouse). */
   onSelect?(row: Row | undefined, index: number, how: 'keyboard' | 'mouse' | 'api'): void;
@@ -57,6 +59,7 @@ export class VirtualGrid<Row> {
     this.template = o.columns.map((c) => c.width).join(' ');
     this.header = el('div', { className: 'vg-header', role: 'row', 'aria-rowindex': '1' });
     this.header.style.gridTemplateColumns = this.template;
+    if (o.minWidth) this.header.style.minWidth = o.minWidth;
     o.columns.forEach((c, i) => {
       const cell = el('div', { className: `vg-cell${c.numeric ? ' num' : ''}`, role: 'columnheader', 'aria-colindex': String(i + 1) });
       if (c.sortable && o.onSort) {
@@ -79,7 +82,14 @@ export class VirtualGrid<Row> {
       'aria-multiselectable': 'false',
     });
     this.element.append(el('div', { role: 'rowgroup', className: 'vg-head' }, this.header), this.viewport);
-    this.viewport.addEventListener('scroll', () => this.schedule(), { passive: true });
+    this.viewport.addEventListener(
+      'scroll',
+      () => {
+        this.header.style.transform = this.viewport.scrollLeft ? `translateX(${-this.viewport.scrollLeft}px)` : '';
+        this.schedule();
+      },
+      { passive: true },
+    );
     this.element.addEventListener('keydown', (e) => this.onKey(e));
     new ResizeObserver(() => this.schedule()).observe(this.viewport);
   }
@@ -258,6 +268,7 @@ export class VirtualGrid<Row> {
   private newRow(): HTMLElement {
     const r = el('div', { className: 'vg-row', role: 'row' });
     r.style.gridTemplateColumns = this.template;
+    if (this.o.minWidth) r.style.minWidth = this.o.minWidth;
     r.style.height = `${this.o.rowHeight}px`;
     this.o.columns.forEach((c, i) => r.append(el('div', { className: `vg-cell${c.numeric ? ' num' : ''}`, role: 'gridcell', 'aria-colindex': String(i + 1) })));
     r.addEventListener('click', () => {

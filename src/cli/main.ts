@@ -9,6 +9,8 @@ import { relativeAck, relativeSeq } from '../core/analysis/packetContext';
 import { describeResolution } from '../core/capture/timestamp';
 import { TCP_STATE_NAMES as STATE_NAMES } from '../core/analysis/endpointStates';
 import { endpointString, formatSecondsBetween, isoTime } from '../core/util/format';
+import { escapeControls } from '../core/util/text';
+import { linkTypeName } from '../core/decode/linktypes';
 import { openFileSource } from '../node/fileSource';
 import { analyzeFile } from '../node/parallel';
 import { Output } from './output';
@@ -147,8 +149,15 @@ function summaryObject(file: string, a: CaptureAnalysis) {
       timestampResolution: describeResolution(i.resolution),
       ...(i.name !== undefined ? { name: i.name } : {}),
       ...(i.description !== undefined ? { description: i.description } : {}),
+      ...(i.comments?.length ? { comments: i.comments } : {}),
       ...(i.statistics ? { statistics: i.statistics } : {}),
     })),
+    comments: {
+      section: a.facts.metadata.sectionCommentsTotal,
+      interface: a.facts.metadata.interfaceCommentsTotal,
+      packet: a.facts.metadata.packetCommentsTotal,
+    },
+    nameResolutionEntries: a.facts.metadata.namesTotal,
     linkTypes: a.linkTypes,
     packets: a.facts.packets,
     tcpPackets: a.tcpPackets,
@@ -192,6 +201,17 @@ function printSummary(out: Output, file: string, full: FullAnalysis, format: str
     `  last packet   ${s.lastTime ?? '-'}`,
     `  duration      ${s.duration} s`,
   ];
+  // Classic pcap and unnamed pcapng interfaces say nothing the link types line does not.
+  const named = a.facts.interfaces.some((i) => i.name || i.description);
+  for (const i of named ? a.facts.interfaces.slice(0, 16) : []) {
+    // Names come from the capture: escaped so that a crafted one cannot move the terminal's cursor or colours.
+    const label = [i.name, i.description].filter((x) => x).map((x) => escapeControls(x!)).join(' - ');
+    lines.push(`  interface ${String(i.index).padEnd(3)} ${label || '(no name)'}, ${linkTypeName(i.linkType)} (${i.linkType})`);
+  }
+  if (named && a.facts.interfaces.length > 16) lines.push(`  interfaces    ... ${a.facts.interfaces.length - 16} more`);
+  const c = s.comments;
+  if (c.section + c.interface + c.packet) lines.push(`  comments      ${c.packet} on packets, ${c.section} on sections, ${c.interface} on interfaces`);
+  if (s.nameResolutionEntries) lines.push(`  names         ${s.nameResolutionEntries} name resolution entries`);
   for (const i of a.facts.interfaces) {
     const st = i.statistics;
     if (st && (st.droppedByInterface || st.droppedByOs)) {

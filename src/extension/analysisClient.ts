@@ -12,16 +12,34 @@ export type AnalysisOutcome =
  * calls that always settle (a dead worker rejects whatever was pending).
  */
 export class AnalysisClient {
+  /**
+   * Clients whose worker thread has not exited yet. Terminating is asynchronous: a client leaves this set only when
+   * the thread is really gone, which is what the lifecycle tests check (closing an editor mid-parse ends the thread).
+   */
+  static readonly live = new Set<AnalysisClient>();
   readonly outcome: Promise<AnalysisOutcome>;
+  /** Settles with the exit code once the worker thread has stopped, however it stopped. */
+  readonly exited: Promise<number>;
   private readonly worker: Worker;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private settle!: (o: AnalysisOutcome) => void;
   private ended = false;
 
+  /** The capture file this worker analyses. */
+  readonly path: string;
+
   constructor(workerScript: string, input: WorkerInput, onProgress: (bytesRead: number, totalBytes: number) => void) {
+    this.path = input.path;
     this.outcome = new Promise((resolve) => (this.settle = resolve));
     this.worker = new Worker(workerScript, { workerData: input });
+    AnalysisClient.live.add(this);
+    this.exited = new Promise((resolve) =>
+      this.worker.once('exit', (code) => {
+        AnalysisClient.live.delete(this);
+        resolve(code);
+      }),
+    );
     this.worker.on('message', (m: FromWorker) => {
       switch (m.type) {
         case 'progress':

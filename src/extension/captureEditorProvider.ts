@@ -3,6 +3,10 @@ import * as vscode from 'vscode';
 import {
   MAX_FLOW_PAGE,
   MAX_PACKET_PAGE,
+  MAX_LADDER_PAGE,
+  MAX_TIMELINE_BINS,
+  MAX_TIMELINE_PAGE,
+  type FlowsWhere,
   type HostNotificationMap,
   type HostToWebview,
   type RequestMap,
@@ -49,14 +53,22 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
     });
 
     let ready = false;
-    const post = (m: HostToWebview) => void panel.webview.postMessage(m);
+    // A request can settle after its panel closed (the worker was terminated with it): that answer has nowhere to
+    // go, and touching a disposed panel's webview throws.
+    let disposed = false;
+    const post = (m: HostToWebview) => {
+      if (!disposed) void panel.webview.postMessage(m).then(undefined, () => undefined);
+    };
     const notify = <M extends keyof HostNotificationMap>(method: M, params: HostNotificationMap[M]) => {
       // The webview is not listening before it said ready: posting earlier would be lost.
       if (ready) post({ kind: 'notification', method, params } as HostToWebview);
     };
     const handlers = this.handlers(doc);
     const subscriptions: vscode.Disposable[] = [
-      doc.addView(notify),
+      // Only a panel on screen turns to its Flows tab for the packet list's cursor; a hidden one keeps its tab.
+      doc.addView((method, params) =>
+        method === 'selection/changed' ? notify('selection/changed', { ...(params as HostNotificationMap['selection/changed']), show: panel.visible }) : notify(method, params),
+      ),
       panel.webview.onDidReceiveMessage(async (m: WebviewToHost) => {
         if (!m || typeof m !== 'object') return;
         if (m.kind === 'notification') {
@@ -87,19 +99,31 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
       }),
     ];
     this.services.setActive(doc);
-    panel.onDidDispose(() => subscriptions.forEach((s) => s.dispose()));
+    panel.onDidDispose(() => {
+      disposed = true;
+      subscriptions.forEach((s) => s.dispose());
+    });
   }
 
   private handlers(doc: CaptureDocument): Handlers {
     return {
       'capture/get': () => doc.state,
       'flows/get': (p) =>
-        doc.analysis().request('flows', { offset: p.offset, count: Math.min(p.count, MAX_FLOW_PAGE), sort: p.sort, filter: String(p.filter ?? '') }),
+        doc.analysis().request('flows', { offset: p.offset, count: Math.min(p.count, MAX_FLOW_PAGE), sort: p.sort, filter: String(p.filter ?? ''), where: flowsWhere(p.where) }),
       'flows/locate': async (p) => ({
-        index: await doc.analysis().request('locateFlow', { stream: p.stream, sort: p.sort, filter: String(p.filter ?? '') }),
+        index: await doc.analysis().request('locateFlow', { stream: p.stream, sort: p.sort, filter: String(p.filter ?? ''), where: flowsWhere(p.where) }),
       }),
+      'flows/facets': () => doc.analysis().request('flowFacets', {}),
+      'findings/get': () => doc.analysis().request('findings', {}),
       'packets/get': (p) => doc.analysis().request('packets', { stream: p.stream, offset: p.offset, count: Math.min(p.count, MAX_PACKET_PAGE) }),
       'flow/reveal': async (p) => ({ revealed: await this.services.reveal(doc, p.stream, p.frameNumber) }),
+      'flow/detail': (p) => doc.analysis().request('flowDetail', { stream: Number(p.stream) }),
+      'flow/ladder': (p) =>
+        doc.analysis().request('ladder', { stream: Number(p.stream), offset: Number(p.offset), count: Math.min(Number(p.count), MAX_LADDER_PAGE) }),
+      'timeline/get': (p) => doc.analysis().request('timeline', { offset: Number(p.offset), count: Math.min(Number(p.count), MAX_TIMELINE_PAGE) }),
+      'timeline/locate': async (p) => ({ index: await doc.analysis().request('timelineLocate', { seconds: Number(p.seconds) }) }),
+      'timeline/indexOf': async (p) => ({ index: await doc.analysis().request('timelineIndexOf', { stream: Number(p.stream) }) }),
+      'timeline/summary': (p) => doc.analysis().request('timelineSummary', { bins: Math.min(Number(p.bins), MAX_TIMELINE_BINS) }),
       'flow/copyFilter': async (p) => ({ filter: await this.services.copyFilter(p.stream) }),
       'flows/export': async (p) => ({ saved: await this.services.exportFlows(doc, p.format) }),
       'capture/reanalyze': async () => {
@@ -116,4 +140,15 @@ export class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvide
       },
     };
   }
+}
+
+/** Only string conditions cross to the worker, whatever the webview sent. */
+function flowsWhere(w: unknown): FlowsWhere {
+  const out: FlowsWhere = {};
+  if (!w || typeof w !== 'object') return out;
+  for (const k of ['endpoint', 'clientState', 'serverState', 'connState', 'finding'] as const) {
+    const v = (w as Record<string, unknown>)[k];
+    if (typeof v === 'string' && v) out[k] = v.slice(0, 200);
+  }
+  return out;
 }

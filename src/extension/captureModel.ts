@@ -1,25 +1,35 @@
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { type CaptureAnalysis, type TcpPacketObserver } from '../core/analyzeCapture';
 import { analysisFlagNames, type SequenceAnalyzer } from '../core/analysis/seqAnalysis';
 import { flagLetters } from '../core/decode/packet';
-import type { Finding } from '../core/diagnostics/types';
+import { TCP_STATE_NAMES } from '../core/analysis/endpointStates';
+import { ZEEK_CONN_STATES } from '../core/analysis/zeek';
+import { SEVERITY_RANK, type DiagnosticOptions, type Finding } from '../core/diagnostics/types';
 import { FLOW_REPORT_CSV_COLUMNS, FlowReporter, flowReportCsvRow, zeekConnLog } from '../core/export/flowReport';
 import { flowSummary } from '../core/export/flows';
 import { analyzeFull, type FullAnalysis } from '../core/fullAnalysis';
 import { relativeAck, relativeSeq } from '../core/analysis/packetContext';
 import { endpointString, formatSecondsBetween, isoTime, secondsBetween } from '../core/util/format';
 import { openFileSource } from '../node/fileSource';
+import { analyzeFile } from '../node/parallel';
+import { FlowDetailBuilder } from './flowDetail';
 import type {
   CaptureOverview,
+  FindingsPage,
+  FlowFacets,
   FlowRow,
   FlowSort,
   FlowsPage,
+  FlowsWhere,
   PacketRow,
   PacketsPage,
   TimeFormat,
 } from '../protocol/messages';
-import { MAX_FLOW_PAGE, MAX_PACKET_PAGE } from '../protocol/messages';
+import { MAX_FINDINGS, MAX_FLOW_PAGE, MAX_PACKET_PAGE } from '../protocol/messages';
+import { FlowIndex } from './flowIndex';
+import { escapeControls } from '../core/util/text';
+import { captureFactsInfo, packetCommentsByFrame } from './captureFacts';
 
 /**
  * What the analysis worker holds for one capture, and the queries the host sends it. Runs in the worker thread
@@ -151,29 +161,35 @@ export class CaptureModel {
   private byStream: Int32Array;
   private readonly fileName: string;
   private readonly fileBytes: number;
-  private flowViewKey = '';
-  private flowView: Int32Array | null = null;
+  private index: FlowIndex | null = null;
   private flowCache: { stream: number; store: PacketStore; positions: Int32Array } | null = null;
+  private detailBuilder: FlowDetailBuilder | null = null;
 
   constructor(
     readonly path: string,
     readonly packetLimit: number,
     onProgress?: (p: AnalyzeProgress) => void,
+    /** Rule thresholds (the tcpscope.diagnostics.* settings); defaults for what is missing. */
+    diagnostics: Partial<DiagnosticOptions> = {},
   ) {
-    this.fileName = basename(path);
+    // A file name may hold a newline, which would forge a line in the packet list.
+    this.fileName = escapeControls(basename(path));
     this.window = new PacketStore(packetLimit);
-    const source = openFileSource(path);
-    this.fileBytes = source.size ?? 0;
-    try {
-      this.full = analyzeFull(source, {
-        observers: ({ seq }) => [this.window.observer(-1, seq)],
-        onProgress: onProgress && ((bytesRead) => onProgress({ bytesRead, totalBytes: this.fileBytes })),
-      });
-    } finally {
-      source.close();
-    }
+    this.fileBytes = statSync(path).size;
+    // Two threads: this worker analyses while a reader thread of its own decodes (src/node/parallel.ts).
+    this.full = analyzeFile(path, {
+      observers: ({ seq }) => [this.window.observer(-1, seq)],
+      onProgress: onProgress && ((bytesRead) => onProgress({ bytesRead, totalBytes: this.fileBytes })),
+      diagnostics,
+    });
     this.analysis = this.full.capture;
     [this.streamStart, this.byStream] = groupByStream(this.window, this.analysis.flows.count);
+  }
+
+  /** Flow detail (ladder, endpoint states) and capture timeline queries: src/extension/flowDetail.ts. */
+  get details(): FlowDetailBuilder {
+    this.detailBuilder ??= new FlowDetailBuilder({ full: this.full, packetsOf: (s) => this.flowPackets(s), clientServer: (s) => this.clientServer(s) });
+    return this.detailBuilder;
   }
 
   get unusableReason(): string | null {
@@ -210,6 +226,7 @@ export class CaptureModel {
       })),
       problems: { malformed: a.problems.malformed, truncated: a.problems.truncated, unsupportedLink: a.problems.unsupportedLink },
       packetWindow: { listed: this.window.count, total: this.window.count + this.window.dropped, limit: this.packetLimit },
+      captureFacts: captureFactsInfo(f),
     };
   }
 
@@ -217,6 +234,9 @@ export class CaptureModel {
 
   private flowRow(s: number): FlowRow {
     const f = flowSummary(this.analysis, s);
+    const full = this.full;
+    const ix = this.flowIndex;
+    const irtt = full.seq.irtt(s);
     return {
       stream: f.stream,
       client: f.client,
@@ -230,46 +250,19 @@ export class CaptureModel {
       completeness: f.completeness,
       firstFrame: f.firstFrame,
       lastFrame: f.lastFrame,
+      clientState: TCP_STATE_NAMES[ix.clientState[s]!]!,
+      serverState: TCP_STATE_NAMES[ix.serverState[s]!]!,
+      connState: ZEEK_CONN_STATES[ix.connState[s]!]!,
+      history: full.zeek.history(s),
+      retransmissions: full.seq.streamStats(s).retransmissions,
+      rttMs: full.rtt.stats(s)?.medianMs ?? null,
+      irttMs: irtt === irtt ? Math.round(irtt * 1e6) / 1000 : null,
+      findings: ix.findingsOf.get(s)?.slice() ?? [],
+      joinedMidStream: ix.joined[s] === 1,
     };
   }
 
-  /** Stream ids in display order for a sort and filter; the last one is cached (paging asks for it repeatedly). */
-  private view(sort: FlowSort, filter: string): Int32Array | null {
-    const needle = filter.trim().toLowerCase();
-    if (!needle && sort.column === 'stream' && !sort.descending) return null; // identity
-    const key = `${sort.column}\u0000${sort.descending}\u0000${needle}`;
-    if (key === this.flowViewKey && this.flowView) return this.flowView;
-    const n = this.analysis.flows.count;
-    const fl = this.analysis.flows;
-    const endpointText = (s: number, side: number) => {
-      const e = fl.endpoint(s, side);
-      return endpointString(e.version, e.words, e.port);
-    };
-    let ids: number[] = [];
-    if (needle) {
-      for (let s = 0; s < n; s++) {
-        const t = `${s} ${endpointText(s, 0)} ${endpointText(s, 1)}`.toLowerCase();
-        if (t.includes(needle)) ids.push(s);
-      }
-    } else {
-      ids = Array.from({ length: n }, (_, i) => i);
-    }
-    const key1 = sortKey(this, sort.column);
-    if (key1) {
-      const dirSign = sort.descending ? -1 : 1;
-      ids.sort((x, y) => {
-        const a = key1(x);
-        const b = key1(y);
-        const c = a < b ? -1 : a > b ? 1 : 0;
-        return c !== 0 ? c * dirSign : x - y;
-      });
-    } else if (sort.descending) ids.reverse();
-    this.flowView = Int32Array.from(ids);
-    this.flowViewKey = key;
-    return this.flowView;
-  }
-
-  /** @internal used by sortKey */
+  /** Client and server endpoint text of a stream. */
   clientServer(s: number): [string, string] {
     const f = this.analysis.flows;
     const c = f.clientDir[s]!;
@@ -278,8 +271,14 @@ export class CaptureModel {
     return [endpointString(cl.version, cl.words, cl.port), endpointString(sv.version, sv.words, sv.port)];
   }
 
-  flows(offset: number, count: number, sort: FlowSort, filter: string): FlowsPage {
-    const v = this.view(sort, filter);
+  /** The flows table's typed columns, built on the first flows query (not before the overview is posted). */
+  get flowIndex(): FlowIndex {
+    this.index ??= new FlowIndex(this.full);
+    return this.index;
+  }
+
+  flows(offset: number, count: number, sort: FlowSort, filter: string, where?: FlowsWhere): FlowsPage {
+    const v = this.flowIndex.view(sort, filter, where);
     const total = v ? v.length : this.analysis.flows.count;
     const start = clamp(offset, 0, total);
     const end = Math.min(total, start + clamp(count, 0, MAX_FLOW_PAGE));
@@ -288,10 +287,33 @@ export class CaptureModel {
     return { total, offset: start, rows };
   }
 
-  locateFlow(stream: number, sort: FlowSort, filter: string): number {
-    const v = this.view(sort, filter);
-    if (!v) return stream >= 0 && stream < this.analysis.flows.count ? stream : -1;
-    return v.indexOf(stream);
+  locateFlow(stream: number, sort: FlowSort, filter: string, where?: FlowsWhere): number {
+    return this.flowIndex.locate(stream, sort, filter, where);
+  }
+
+  flowFacets(): FlowFacets {
+    return this.flowIndex.facets();
+  }
+
+  /** The findings as plain data, most severe first (the analysis' order within a severity). */
+  findings(): FindingsPage {
+    const all = (this.full.findings as Finding[]).map((f, i) => ({ f, i }));
+    all.sort((x, y) => SEVERITY_RANK[y.f.severity] - SEVERITY_RANK[x.f.severity] || x.i - y.i);
+    return {
+      total: all.length,
+      findings: all.slice(0, MAX_FINDINGS).map(({ f }) => ({
+        code: f.code,
+        severity: f.severity,
+        category: f.category,
+        message: f.message,
+        explanation: f.explanation,
+        ...(f.endpoint !== undefined ? { endpoint: f.endpoint } : {}),
+        streams: f.streams.slice(),
+        frames: f.frames.slice(),
+        ...(f.window ? { window: { start: f.window.start, end: f.window.end } } : {}),
+        metrics: { ...f.metrics },
+      })),
+    };
   }
 
   // ---------- packets ----------
@@ -447,6 +469,7 @@ export class CaptureModel {
       findings.push(f);
       push(e.text, e.frame, -1);
     };
+    const comments = a.facts.metadata.packetCommentsTotal ? packetCommentsByFrame(a.facts) : null;
     let x = 0;
     for (let j = 0; j < positions.length; j++) {
       const i = stream >= 0 ? (positions as Int32Array)[j]! : j;
@@ -458,7 +481,7 @@ export class CaptureModel {
       const [src, dst] = this.directionEndpoints(s, store.dir[i]!);
       const ack = store.ack[i]!;
       push(
-        `${String(frame).padStart(9)} ${timeText(store.tsSec[i]!, store.tsNsec[i]!).padStart(timeWidth)}  ${src} -> ${dst}  [${flagLetters(store.flags[i]!)}] seq=${store.seq[i]} ack=${ack} len=${store.len[i]} win=${store.win[i]}  stream ${s}${analysisText(store.analysis[i]!)}`,
+        `${String(frame).padStart(9)} ${timeText(store.tsSec[i]!, store.tsNsec[i]!).padStart(timeWidth)}  ${src} -> ${dst}  [${flagLetters(store.flags[i]!)}] seq=${store.seq[i]} ack=${ack} len=${store.len[i]} win=${store.win[i]}  stream ${s}${analysisText(store.analysis[i]!)}${commentText(comments, frame)}`,
         frame,
         s,
       );
@@ -530,6 +553,12 @@ export class CaptureModel {
   }
 }
 
+/** pcapng packet comment, already escaped to one line. */
+function commentText(comments: Map<number, string> | null, frame: number): string {
+  const c = comments?.get(frame);
+  return c === undefined ? '' : `  # ${c}`;
+}
+
 function analysisText(mask: number): string {
   return mask ? `  [${analysisFlagNames(mask).join(', ')}]` : '';
 }
@@ -559,35 +588,6 @@ function frameAfterOffset(w: PacketStore, offset: number): number {
     else hi = mid;
   }
   return lo < w.count ? w.frame[lo]! : Infinity;
-}
-
-function sortKey(m: CaptureModel, column: FlowSort['column']): ((s: number) => number | string) | null {
-  const f = m.analysis.flows;
-  switch (column) {
-    case 'stream':
-      return null;
-    case 'packets':
-      return (s) => f.packets[s * 2]! + f.packets[s * 2 + 1]!;
-    case 'bytes':
-      return (s) => f.bytes[s * 2]! + f.bytes[s * 2 + 1]!;
-    case 'startSeconds':
-      return (s) => f.startSec[s]! + f.startNsec[s]! / 1e9;
-    case 'durationSeconds':
-      return (s) => f.endSec[s]! - f.startSec[s]! + (f.endNsec[s]! - f.startNsec[s]!) / 1e9;
-    case 'client':
-    case 'server': {
-      const idx = column === 'client' ? 0 : 1;
-      const cache = new Map<number, string>();
-      return (s) => {
-        let v = cache.get(s);
-        if (v === undefined) {
-          v = m.clientServer(s)[idx]!;
-          cache.set(s, v);
-        }
-        return v;
-      };
-    }
-  }
 }
 
 function clamp(x: number, lo: number, hi: number): number {

@@ -1,9 +1,11 @@
 import { relative } from 'node:path';
 import * as vscode from 'vscode';
+import { AnalysisClient } from './analysisClient';
 import { CaptureDocument } from './captureDocument';
 import { CaptureEditorProvider, type CaptureServices } from './captureEditorProvider';
 import { CaptureDiagnostics } from './diagnostics';
 import { PACKETS_SCHEME, PacketListProvider, packetListUri, parsePacketListUri } from './packetList';
+import type { WorkerMethod, WorkerRequestMap } from './workerProtocol';
 
 /**
  * Activation wires four things around one registry of live captures: the capture editor (webview panels), the
@@ -185,12 +187,29 @@ export function activate(context: vscode.ExtensionContext): TcpscopeApi {
       }),
     ),
     vscode.commands.registerCommand('tcpscope.reanalyze', (arg?: unknown) => withCapture(arg, (doc) => doc.analyze())),
+    // Findings depend on the thresholds: every open capture is analysed again with the new ones.
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (!e.affectsConfiguration('tcpscope.diagnostics')) return;
+      for (const doc of live.values()) void doc.analyze();
+    }),
   );
 
   return {
     captureState: (uri) => live.get(uri.toString())?.state,
     whenAnalyzed: async (uri) => {
       await live.get(uri.toString())?.whenSettled();
+    },
+    settledState: async (uri) => {
+      const doc = live.get(uri.toString());
+      await doc?.whenSettled();
+      return doc?.state;
+    },
+    analysesStarted: (uri) => live.get(uri.toString())?.analysesStarted,
+    liveWorkers: () => [...AnalysisClient.live].map((c) => c.path),
+    workerRequest: async (uri, method, params) => {
+      const doc = live.get(uri.toString());
+      if (!doc) throw new Error(`${uri.toString()} is not open`);
+      return doc.analysis().request(method, params);
     },
   };
 }
@@ -199,6 +218,14 @@ export function activate(context: vscode.ExtensionContext): TcpscopeApi {
 export interface TcpscopeApi {
   captureState(uri: vscode.Uri): CaptureDocument['state'] | undefined;
   whenAnalyzed(uri: vscode.Uri): Promise<void>;
+  /** The state the current analysis of a capture ends in (kept even when the capture is closed meanwhile). */
+  settledState(uri: vscode.Uri): Promise<CaptureDocument['state'] | undefined>;
+  /** Analyses the live document of a capture started (undefined when no view holds it). */
+  analysesStarted(uri: vscode.Uri): number | undefined;
+  /** The files of the analysis worker threads that have not exited yet, over all captures. */
+  liveWorkers(): string[];
+  /** Asks a capture's analysis worker what a webview request would (flow detail, timeline pages...). */
+  workerRequest<M extends WorkerMethod>(uri: vscode.Uri, method: M, params: WorkerRequestMap[M]['params']): Promise<WorkerRequestMap[M]['result']>;
 }
 
 export function deactivate(): void {

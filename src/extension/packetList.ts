@@ -112,8 +112,8 @@ export class PacketListProvider implements vscode.TextDocumentContentProvider, v
     return listing.text;
   }
 
-  private async listing(doc: CaptureDocument, stream: number): Promise<PacketListText> {
-    return doc.analysis().request('packetList', { stream, timeFormat: timeFormatSetting() });
+  private async listing(doc: CaptureDocument, stream: number, withText = true): Promise<PacketListText> {
+    return doc.analysis().request('packetList', { stream, timeFormat: timeFormatSetting(), withText });
   }
 
   /** The line map of a packet list, computing the listing when no editor has shown it yet. */
@@ -122,7 +122,8 @@ export class PacketListProvider implements vscode.TextDocumentContentProvider, v
     let m = this.maps.get(key);
     if (!m) {
       const parsed = parsePacketListUri(uri);
-      m = this.listing(doc, parsed?.stream ?? -1).then(toLineMap);
+      // Diagnostics and reveals need lines, not text: copying a 100 000-line text onto this thread would stall it.
+      m = this.listing(doc, parsed?.stream ?? -1, false).then(toLineMap);
       m.catch(() => this.maps.delete(key));
       this.maps.set(key, m);
     }

@@ -1,5 +1,8 @@
 // Captures the extension tests open, written from scratch with the test builder: small, exact, and with one
 // problem of each kind the panel and the Problems view must show.
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureCapture } from '../../scripts/bench/generate';
 import { encapsulate, ipv4, packet, pcap, tcpSegment, truncate, type Rec } from '../support/builder';
 
 export const T0 = 1_700_000_000;
@@ -32,4 +35,27 @@ export function problemCapture(): Uint8Array {
 /** Not a capture at all. */
 export function notACapture(): Uint8Array {
   return new TextEncoder().encode('this is a text file with a capture extension\n');
+}
+
+/** `flows` TCP handshakes (SYN, SYN-ACK, ACK), one per client port: a capture whose flow count says which version it is. */
+export function handshakes(flows: number): Uint8Array {
+  const records: Rec[] = [];
+  for (let i = 0; i < flows; i++) {
+    const sport = 41000 + i;
+    records.push({ data: packet({ src: C, dst: S, sport, dport: 443, seq: 100, flags: 'S' }), sec: T0 + i });
+    records.push({ data: packet({ src: S, dst: C, sport: 443, dport: sport, seq: 900, ack: 101, flags: 'SA' }), sec: T0 + i, nsec: 1000 });
+    records.push({ data: packet({ src: C, dst: S, sport, dport: 443, seq: 101, ack: 901, flags: 'A' }), sec: T0 + i, nsec: 2000 });
+  }
+  return pcap(records);
+}
+
+/**
+ * A capture large enough that its analysis takes seconds (the bench generator's `flows` kind at `scale`: about
+ * 350 MB and 1 M packets at 0.1), written as `<dir>/large.pcap` with what was generated in `<dir>/large.json`.
+ */
+export function writeLargeCapture(dir: string, scale: number): void {
+  const { path, meta } = ensureCapture(dir, 'flows', scale, true);
+  renameSync(path, join(dir, 'large.pcap'));
+  rmSync(`${path}.json`, { force: true });
+  writeFileSync(join(dir, 'large.json'), JSON.stringify(meta));
 }

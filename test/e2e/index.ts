@@ -3,6 +3,8 @@
 import Mocha from 'mocha';
 import type * as VSCode from 'vscode';
 import { captureEditorSuite } from './suite/captureEditor';
+import { hostileSuite } from './suite/hostile';
+import { lifecycleSuite } from './suite/lifecycle';
 
 export function run(): Promise<void> {
   // Required here, not imported: only the extension host has 'vscode', and `node --test out/test/` loads this file.
@@ -11,6 +13,8 @@ export function run(): Promise<void> {
   // What mocha does before loading a test file: install suite/test/... as globals for the tdd interface.
   mocha.suite.emit(Mocha.Suite.constants.EVENT_FILE_PRE_REQUIRE, globalThis, 'captureEditor', mocha);
   captureEditorSuite(vscode);
+  hostileSuite(vscode);
+  lifecycleSuite(vscode);
   return new Promise((resolve, reject) => {
     mocha.run((failures) => (failures ? reject(new Error(`${failures} extension test(s) failed`)) : resolve()));
   });

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { format } from 'node:util';
 import { missingPrerequisite, outDir, prepareState, stageExtension, runLauncher, startCodeServer } from './codeServer';
 import { launchChromium } from '../support/chromium';
-import { notACapture, problemCapture } from './fixtures';
+import { notACapture, problemCapture, writeLargeCapture } from './fixtures';
+import { hostileCapture } from '../support/hostile';
 
 async function main(): Promise<number> {
   const missing = missingPrerequisite();
@@ -22,6 +23,11 @@ async function main(): Promise<number> {
   mkdirSync(workspace, { recursive: true });
   writeFileSync(join(workspace, 'problems.pcap'), problemCapture());
   writeFileSync(join(workspace, 'not-a-capture.pcap'), notACapture());
+  writeFileSync(join(workspace, 'hostile.pcapng'), hostileCapture());
+  // Generated here, not in the extension host: the suite measures that host's event loop while this file loads.
+  const t = Date.now();
+  writeLargeCapture(workspace, Number(process.env.TCPSCOPE_E2E_LARGE_SCALE || 0.1));
+  console.log(`large capture generated in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   const state = join(base, 'state');
   prepareState(state);
 
@@ -44,7 +50,7 @@ async function main(): Promise<number> {
     ]);
     const url = `${server.url}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(payload)}`;
     await page.goto(url);
-    const timeout = new Promise<number>((r) => setTimeout(() => r(124), 180_000).unref());
+    const timeout = new Promise<number>((r) => setTimeout(() => r(124), 300_000).unref());
     const code = await Promise.race([exited, timeout]);
     if (code === 124) console.error('extension tests timed out');
     console.log(`extension-host tests: exit ${code} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -52,6 +58,7 @@ async function main(): Promise<number> {
   } finally {
     await browser.close();
     await server.stop();
+    rmSync(join(workspace, 'large.pcap'), { force: true });
   }
 }
 

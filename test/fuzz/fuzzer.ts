@@ -5,6 +5,7 @@ import { analyzeFull, type FullAnalysis } from '../../src/core/fullAnalysis';
 import { memorySource } from '../../src/core/capture/source';
 import { FlowReporter, flowReportCsvRow, zeekConnLog } from '../../src/core/export/flowReport';
 import type { Finding } from '../../src/core/diagnostics/types';
+import { METADATA_LIMITS, type CaptureFacts } from '../../src/core/capture/types';
 import {
   byTime,
   concat,
@@ -861,6 +862,7 @@ export function checkInput(input: Pick<FuzzInput, 'bytes'> & Partial<FuzzInput>,
     if (e.frameNumber !== undefined && (!Number.isInteger(e.frameNumber) || e.frameNumber < 1 || e.frameNumber > frames + 1)) violations.push(`capture error ${e.code}: frame ${e.frameNumber} of ${frames}`);
   }
   if (facts.bytesRead > input.bytes.length) violations.push(`bytesRead ${facts.bytesRead} > size ${input.bytes.length}`);
+  violations.push(...metadataProblems(facts, frames));
   const idx = full.capture.packetIndex;
   if (idx && idx.count !== frames) violations.push(`packet index holds ${idx.count} frames of ${frames}`);
   if (full.capture.tcpPackets > frames) violations.push(`tcpPackets ${full.capture.tcpPackets} > frames ${frames}`);
@@ -886,6 +888,40 @@ export function checkInput(input: Pick<FuzzInput, 'bytes'> & Partial<FuzzInput>,
 }
 
 /** A short, stable name for an input (regression fixture file name). */
+/** pcapng text is bounded (METADATA_LIMITS) whatever the bytes say, and packet comments point at real frames in order. */
+export function metadataProblems(facts: CaptureFacts, frames: number): string[] {
+  const L = METADATA_LIMITS;
+  const m = facts.metadata;
+  const out: string[] = [];
+  const text = (where: string, t: unknown) => {
+    if (typeof t !== 'string' || t.length > L.textBytes + 1) out.push(`metadata: ${where} is ${typeof t === 'string' ? `${t.length} chars` : typeof t}`);
+  };
+  if (m.sections.length > L.sections) out.push(`metadata: ${m.sections.length} sections kept`);
+  for (const sec of m.sections) {
+    if (sec.comments.length > L.commentsPerBlock) out.push(`metadata: ${sec.comments.length} comments on section ${sec.index}`);
+    for (const t of [sec.hardware, sec.os, sec.application]) if (t !== undefined) text(`section ${sec.index} string`, t);
+    for (const c of sec.comments) text(`section ${sec.index} comment`, c);
+  }
+  for (const i of facts.interfaces) {
+    for (const t of [i.name, i.description, i.os, i.filter]) if (t !== undefined) text(`interface ${i.index} string`, t);
+    if ((i.comments?.length ?? 0) > L.commentsPerBlock) out.push(`metadata: ${i.comments!.length} comments on interface ${i.index}`);
+  }
+  if (m.packetComments.length > L.packetComments || m.packetComments.length > m.packetCommentsTotal) out.push(`metadata: ${m.packetComments.length} packet comments kept of ${m.packetCommentsTotal}`);
+  let prev = 0;
+  for (const c of m.packetComments) {
+    // A comment is read before its packet is delivered; a packet dropped after that (unknown interface) cannot be.
+    if (c.frameNumber < prev || c.frameNumber < 1 || c.frameNumber > frames) out.push(`metadata: packet comment on frame ${c.frameNumber} of ${frames}`);
+    prev = c.frameNumber;
+    text(`frame ${c.frameNumber} comment`, c.text);
+  }
+  if (m.names.length > L.names || m.names.length > m.namesTotal) out.push(`metadata: ${m.names.length} names kept of ${m.namesTotal}`);
+  for (const n of m.names) {
+    if (n.names.length > L.namesPerAddress) out.push(`metadata: ${n.names.length} names for ${n.address}`);
+    for (const t of n.names) text(`name of ${n.address}`, t);
+  }
+  return out;
+}
+
 export function inputHash(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex').slice(0, 16);
 }

@@ -683,12 +683,14 @@ export type NgBlock = (ctx: NgContext) => Uint8Array;
 export interface NgOption {
   code: number;
   value: Uint8Array;
+  /** Writes this instead of the value's length (damage). */
+  lengthOverride?: number;
 }
 
 function optionBytes(opts: NgOption[], le: boolean, endOfOpt = true): Uint8Array {
   if (!opts.length) return new Uint8Array(0);
   const w = new ByteWriter();
-  for (const o of opts) w.u16(o.code, le).u16(o.value.length, le).bytes(o.value).pad4();
+  for (const o of opts) w.u16(o.code, le).u16(o.lengthOverride ?? o.value.length, le).bytes(o.value).pad4();
   if (endOfOpt) w.u32(0, le);
   return w.done();
 }
@@ -725,6 +727,8 @@ export interface IdbSpec {
   fcslen?: number;
   os?: string;
   filter?: string;
+  /** opt_comment, one option each. */
+  comments?: string[];
   extraOptions?: NgOption[];
 }
 
@@ -732,7 +736,7 @@ export function idb(s: IdbSpec = {}): NgBlock {
   return (ctx) => {
     const le = ctx.le;
     ctx.resolutions.push(s.tsresol ?? { base: 10, exponent: 6 });
-    const opts: NgOption[] = [];
+    const opts: NgOption[] = (s.comments ?? []).map((c) => optStr(1, c));
     if (s.name !== undefined) opts.push(optStr(2, s.name));
     if (s.description !== undefined) opts.push(optStr(3, s.description));
     if (s.tsresol) opts.push({ code: 9, value: Uint8Array.of(s.tsresol.base === 2 ? 0x80 | s.tsresol.exponent : s.tsresol.exponent) });
@@ -765,6 +769,8 @@ export interface EpbSpec extends Rec {
   /** epb_flags option. */
   flags?: number;
   comment?: string;
+  /** Options written after the ones above, verbatim (damage, unknown codes). */
+  extraOptions?: NgOption[];
   /** Overrides the captured length field (damage). */
   capLenOverride?: number;
 }
@@ -782,6 +788,7 @@ export function epb(s: EpbSpec): NgBlock {
     const opts: NgOption[] = [];
     if (s.comment !== undefined) opts.push(optStr(1, s.comment));
     if (s.flags !== undefined) opts.push(optU32(2, s.flags, le));
+    opts.push(...(s.extraOptions ?? []));
     const body = new ByteWriter()
       .u32(s.iface ?? 0, le)
       .u32(Number(units >> 32n), le)
@@ -801,6 +808,9 @@ export function pb(s: EpbSpec & { drops?: number }): NgBlock {
   return (ctx) => {
     const le = ctx.le;
     const units = packetTimestamp(ctx, s);
+    const opts: NgOption[] = [];
+    if (s.comment !== undefined) opts.push(optStr(1, s.comment));
+    if (s.flags !== undefined) opts.push(optU32(2, s.flags, le));
     const body = new ByteWriter()
       .u16(s.iface ?? 0, le)
       .u16(s.drops ?? 0, le)
@@ -810,6 +820,7 @@ export function pb(s: EpbSpec & { drops?: number }): NgBlock {
       .u32(s.origLen ?? s.data.length, le)
       .bytes(s.data)
       .pad4()
+      .bytes(optionBytes(opts, le))
       .done();
     return rawBlock(2, body)(ctx);
   };
@@ -886,6 +897,10 @@ export interface SectionSpec {
   hardware?: string;
   os?: string;
   application?: string;
+  /** opt_comment, one option each. */
+  comments?: string[];
+  /** Options written after the ones above, verbatim (damage, unknown codes). */
+  extraOptions?: NgOption[];
   /** Overrides the byte-order magic (damage). */
   bom?: number;
 }
@@ -901,10 +916,11 @@ export function section(spec: SectionSpec, ...blocks: NgBlock[]): Section {
 
 export function shb(spec: SectionSpec): Uint8Array {
   const le = !spec.bigEndian;
-  const opts: NgOption[] = [];
+  const opts: NgOption[] = (spec.comments ?? []).map((c) => optStr(1, c));
   if (spec.hardware) opts.push(optStr(2, spec.hardware));
   if (spec.os) opts.push(optStr(3, spec.os));
   if (spec.application) opts.push(optStr(4, spec.application));
+  opts.push(...(spec.extraOptions ?? []));
   const body = new ByteWriter()
     .u32(spec.bom ?? 0x1a2b3c4d, le)
     .u16(spec.versionMajor ?? 1, le)

@@ -1,14 +1,17 @@
-import { i64, u16, u32, u64, utf8 } from '../util/bytes';
+import { i64, u16, u32, u64 } from '../util/bytes';
 import { NON_PACKET_LINKTYPE } from '../decode/linktypes';
+import { boundedText, emptyMetadata, pushComment, readNameRecords } from './metadata';
 import { parseTsresol, unitsToSecNsec, type SecNsec } from './timestamp';
-import type {
-  CaptureError,
-  CaptureErrorCode,
-  CaptureFacts,
-  CaptureInterface,
-  CaptureSink,
-  PacketRecord,
-  TimestampResolution,
+import {
+  METADATA_LIMITS,
+  type CaptureError,
+  type CaptureErrorCode,
+  type CaptureFacts,
+  type CaptureInterface,
+  type CaptureSectionInfo,
+  type CaptureSink,
+  type PacketRecord,
+  type TimestampResolution,
 } from './types';
 
 /**
@@ -33,6 +36,7 @@ const PCAP_STANDARD_MAX = 262144;
 const BT_IDB = 1;
 const BT_PB = 2;
 const BT_SPB = 3;
+const BT_NRB = 4;
 const BT_ISB = 5;
 const BT_EPB = 6;
 const BT_JOURNAL = 9;
@@ -73,6 +77,7 @@ export class CaptureReader {
     bytesRead: 0,
     errors: [],
     unusable: null,
+    metadata: emptyMetadata(),
   };
   /** The reader cannot progress until this many bytes, counted from the unconsumed start, are available. */
   needBytes = 24;
@@ -331,7 +336,23 @@ export class CaptureReader {
     this.facts.sections++;
     this.skippingSection = false;
     this.sectionBase = this.facts.interfaces.length;
+    this.sectionOptions(buf, p + 24, p + len - 4);
     return true;
+  }
+
+  /** opt_comment, shb_hardware, shb_os, shb_userappl: display text, bounded; a damaged option ends the walk only. */
+  private sectionOptions(buf: Uint8Array, p: number, end: number): void {
+    const m = this.facts.metadata;
+    const info: CaptureSectionInfo = { index: this.facts.sections - 1, comments: [] };
+    this.options(buf, p, end, (code, o, l) => {
+      if (code === 1) {
+        m.sectionCommentsTotal++;
+        pushComment(info.comments, buf, o, l);
+      } else if (code === 2) info.hardware = boundedText(buf, o, o + l);
+      else if (code === 3) info.os = boundedText(buf, o, o + l);
+      else if (code === 4) info.application = boundedText(buf, o, o + l);
+    });
+    if (m.sections.length < METADATA_LIMITS.sections) m.sections.push(info);
   }
 
   private block(type: number, buf: Uint8Array, p: number, len: number, fileOffset: number): void {
@@ -354,13 +375,16 @@ export class CaptureReader {
           fcsLength: 0,
         };
         this.options(buf, p + 16, bodyEnd, (code, o, l) => {
-          if (code === 2) iface.name = utf8(buf, o, o + l);
-          else if (code === 3) iface.description = utf8(buf, o, o + l);
+          if (code === 1) {
+            this.facts.metadata.interfaceCommentsTotal++;
+            pushComment((iface.comments ??= []), buf, o, l);
+          } else if (code === 2) iface.name = boundedText(buf, o, o + l);
+          else if (code === 3) iface.description = boundedText(buf, o, o + l);
           else if (code === 9 && l >= 1) iface.resolution = parseTsresol(buf[o]!);
           else if (code === 14 && l >= 8) iface.tsOffsetSec = i64(buf, o, le);
           else if (code === 13 && l >= 1) iface.fcsLength = buf[o]!;
-          else if (code === 12) iface.os = utf8(buf, o, o + l);
-          else if (code === 11 && l >= 1) iface.filter = utf8(buf, o + 1, o + l);
+          else if (code === 12) iface.os = boundedText(buf, o, o + l);
+          else if (code === 11 && l >= 1) iface.filter = boundedText(buf, o + 1, o + l);
         });
         this.facts.interfaces.push(iface);
         this.sink.onInterface?.(iface);
@@ -395,6 +419,7 @@ export class CaptureReader {
         if (optStart < bodyEnd) {
           this.options(buf, optStart, bodyEnd, (code, o, l) => {
             if (code === 2 && l >= 4) flags = u32(buf, o, le);
+            else if (code === 1) this.packetComment(buf, o, l);
           });
         }
         // epb_flags bits 5-8 give a per-packet FCS length in octets; otherwise the interface's if_fcslen applies.
@@ -452,10 +477,23 @@ export class CaptureReader {
         this.emitNonPacket('journal', buf, p + 8, dataEnd - (p + 8), fileOffset);
         return;
       }
+      case BT_NRB:
+        // Names are for display only (the analysis never uses them); Wireshark gives the block no frame number.
+        readNameRecords(buf, p + 8, bodyEnd, le, this.facts.metadata);
+        return;
       default:
-        // NRB, DSB and unknown blocks carry nothing the analysis needs (and Wireshark gives them no frame number);
+        // DSB and unknown blocks carry nothing the analysis needs (and Wireshark gives them no frame number);
         // their framing was checked.
         return;
+    }
+  }
+
+  /** A comment on the packet block being read: it becomes the next frame. */
+  private packetComment(buf: Uint8Array, o: number, l: number): void {
+    const m = this.facts.metadata;
+    m.packetCommentsTotal++;
+    if (m.packetComments.length < METADATA_LIMITS.packetComments) {
+      m.packetComments.push({ frameNumber: this.facts.packets + 1, text: boundedText(buf, o, o + l) });
     }
   }
 

@@ -58,6 +58,8 @@ export interface CaptureInterface {
   description?: string;
   os?: string;
   filter?: string;
+  /** opt_comment of the interface description block (bounded: see METADATA_LIMITS). */
+  comments?: string[];
   /** The last statistics block seen for this interface. */
   statistics?: InterfaceStatistics;
 }
@@ -100,6 +102,60 @@ export interface PacketRecord {
   epbFlags: number;
 }
 
+/**
+ * Bounds on the free text a pcapng file carries (comments, names, descriptions, name resolution). A capture is
+ * untrusted: these strings are kept for display only, each cut to `textBytes` bytes of UTF-8 and each list to a fixed
+ * number of items, so a file of a million comments or a 60 KB interface name costs a fixed amount of memory.
+ */
+export const METADATA_LIMITS = {
+  /** Bytes of UTF-8 decoded from one string; longer ones are cut at a character boundary and end in '…'. */
+  textBytes: 1024,
+  /** Comments kept per section header or interface. */
+  commentsPerBlock: 16,
+  /** Section headers whose hardware / os / application / comments are kept. */
+  sections: 64,
+  /** Packet comments kept (all are counted). */
+  packetComments: 10_000,
+  /** Name resolution entries kept (all are counted). */
+  names: 10_000,
+  /** Names kept per resolved address. */
+  namesPerAddress: 8,
+} as const;
+
+/** What a pcapng section header says about the capture. */
+export interface CaptureSectionInfo {
+  /** 0-based section number. */
+  index: number;
+  hardware?: string;
+  os?: string;
+  application?: string;
+  comments: string[];
+}
+
+export interface PacketComment {
+  frameNumber: number;
+  text: string;
+}
+
+/** One address of a pcapng name resolution block, with the names the capturing host had for it. */
+export interface NameResolutionEntry {
+  address: string;
+  names: string[];
+}
+
+/** The free-text metadata of a pcapng file, bounded (METADATA_LIMITS): counts are exact, lists are prefixes. */
+export interface CaptureMetadata {
+  sections: CaptureSectionInfo[];
+  /** Comments on packet blocks, in frame order. */
+  packetComments: PacketComment[];
+  packetCommentsTotal: number;
+  /** Comments on section headers and interfaces, counted over the whole file (the kept ones are in sections/interfaces). */
+  sectionCommentsTotal: number;
+  interfaceCommentsTotal: number;
+  names: NameResolutionEntry[];
+  namesTotal: number;
+}
+
 export interface CaptureSink {
   onPacket(record: PacketRecord): void;
   onInterface?(iface: CaptureInterface): void;
@@ -119,4 +175,6 @@ export interface CaptureFacts {
   errors: CaptureError[];
   /** Set when the file cannot be read at all. */
   unusable: CaptureError | null;
+  /** pcapng comments, section header strings and name resolution (empty for classic pcap). */
+  metadata: CaptureMetadata;
 }

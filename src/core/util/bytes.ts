@@ -35,13 +35,3 @@ export function i64(b: Uint8Array, o: number, le: boolean): number {
   const lo = le ? first : second;
   return (hi | 0) * 4294967296 + lo;
 }
-
-let decoder: TextDecoder | undefined;
-/** Bytes from a capture as text. Invalid UTF-8 becomes U+FFFD rather than an exception. */
-export function utf8(b: Uint8Array, start: number, end: number): string {
-  decoder ??= new TextDecoder('utf-8', { fatal: false });
-  // Option strings are sometimes NUL-terminated inside their declared length.
-  let stop = start;
-  while (stop < end && b[stop] !== 0) stop++;
-  return decoder.decode(b.subarray(start, stop));
-}

@@ -13,6 +13,7 @@ let vscode: typeof VSCode;
 interface Api {
   captureState(uri: VSCode.Uri): { state: string; overview?: any; reason?: string; unusable?: boolean } | undefined;
   whenAnalyzed(uri: VSCode.Uri): Promise<void>;
+  workerRequest(uri: VSCode.Uri, method: string, params: unknown): Promise<any>;
 }
 
 function workspaceFile(name: string): VSCode.Uri {
@@ -134,6 +135,24 @@ function defineTests(): void {
     }
   });
 
+  test('the worker answers the ladder and the timeline of a flow', async () => {
+    const a = await api();
+    const d = await a.workerRequest(capture, 'flowDetail', { stream: 0 });
+    // Frame 5's TCP header is damaged: counted in the flow, but not a packet of the ladder (as in the packet list).
+    assert.deepEqual(
+      d.packets.map((p: any) => `${p.frameNumber}:${p.flags.join('+')}:${p.seq}:${p.ack ?? '-'}:${p.role ?? ''}`),
+      ['1:SYN:0:-:syn', '2:SYN+ACK:0:1:syn-ack', '3:ACK:1:1:handshake-ack', '4:PSH+ACK:1:1:', '6:ACK:1:11:', '7:FIN+ACK:11:1:fin-active', '8:FIN+ACK:1:12:fin-passive', '9:ACK:12:2:close-ack'],
+    );
+    assert.deepEqual(d.endpoints.map((e: any) => `${e.role} ${e.final}`), ['client TIME_WAIT', 'server CLOSED']);
+    const refused = await a.workerRequest(capture, 'flowDetail', { stream: 1 });
+    assert.deepEqual(refused.packets.map((p: any) => p.role), ['syn', 'rst-refused']);
+    const page = await a.workerRequest(capture, 'timeline', { offset: 0, count: 10 });
+    assert.deepEqual(page.rows.map((r: any) => `${r.stream} ${r.connState} ${r.outcome}`), ['0 SF normal', '1 REJ reset']);
+    const sum = await a.workerRequest(capture, 'timelineSummary', { bins: 8 });
+    assert.equal(sum.flows, 2);
+    await assert.rejects(a.workerRequest(capture, 'flowDetail', { stream: 9 }), /no TCP stream 9/);
+  });
+
   test('copies the Wireshark filter of a flow', async () => {
     const filter = await vscode.commands.executeCommand<string>('tcpscope.copyWiresharkFilter', 1, capture);
     assert.equal(filter, 'tcp.stream eq 1');
@@ -157,6 +176,30 @@ function defineTests(): void {
       assert.match(frame1!, /^\s+1 2023-11-14T22:13:20\.000000000Z {2}10\.0\.0\.1:40000/);
     } finally {
       await config.update('packetList.timeFormat', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
+  test('a diagnostics threshold setting re-analyses the capture with it', async () => {
+    const a = await api();
+    const codes = async () => ((await a.workerRequest(capture, 'findings', {})).findings as { code: string }[]).map((f) => f.code);
+    assert.ok(!(await codes()).includes('tcp.handshake.slow'), 'a 2 ms handshake is not slow by default');
+    const rows = await a.workerRequest(capture, 'flows', { offset: 0, count: 10, sort: { column: 'stream', descending: false }, filter: '', where: { connState: 'REJ' } });
+    assert.deepEqual(rows.rows.map((r: any) => [r.stream, r.clientState, r.serverState, r.connState]), [[1, 'CLOSED', 'CLOSED', 'REJ']]);
+    const config = vscode.workspace.getConfiguration('tcpscope.diagnostics');
+    await config.update('slowHandshakeSeconds', 0.001, vscode.ConfigurationTarget.Global);
+    try {
+      // The change restarts the analysis (requests fail while it loads); wait for findings made with the new value.
+      const end = Date.now() + 20_000;
+      let seen: string[] = [];
+      while (!seen.includes('tcp.handshake.slow') && Date.now() < end) {
+        await sleep(50);
+        seen = await codes().catch(() => []);
+      }
+      assert.ok(seen.includes('tcp.handshake.slow'), `the new threshold reached the rules: ${seen.join(', ')}`);
+    } finally {
+      await config.update('slowHandshakeSeconds', undefined, vscode.ConfigurationTarget.Global);
+      const end = Date.now() + 20_000;
+      while ((await codes().catch(() => ['tcp.handshake.slow'])).includes('tcp.handshake.slow') && Date.now() < end) await sleep(50);
     }
   });
 
