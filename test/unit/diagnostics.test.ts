@@ -216,3 +216,61 @@ test('capture.* findings are kept apart from network ones', () => {
   assert.equal(only(j, 'capture.joined_mid_stream').category, 'capture');
   void ACK;
 });
+
+test('capture.duplicate_packets: the same IPv4 packet twice within 50 ms; the same bytes 100 ms later are no copy', () => {
+  const c = conv(0, 0).handshake().wait(0.001).send('client', 1000).wait(0.005).ack('server').wait(0.01).close('client');
+  const recs = c.records;
+  // The client's data segment (the 4th record) captured a second time 1 ms later, as a second capture point would.
+  const data = recs[3]!;
+  const copy = { ...data, nsec: (data.nsec ?? 0) + 1_000_000 };
+  const f = only(diagnoseRecords([...recs.slice(0, 4), copy, ...recs.slice(4)]), 'capture.duplicate_packets');
+  assert.equal(f.category, 'capture');
+  assert.equal(f.metrics.packets, 1);
+  assert.deepEqual(f.frames, [5]);
+  assert.deepEqual(f.streams, [0]);
+  // The same bytes 100 ms later are a retransmission as far as the capture can tell, not a copy.
+  const late = { ...data, nsec: (data.nsec ?? 0) + 100_000_000 };
+  const laterRecs = byTime(recs, [late]);
+  assert.ok(!codes(diagnoseRecords(laterRecs)).includes('capture.duplicate_packets'));
+});
+
+/** A connection from an IPv6 client that the server closes first (so the server ends in TIME_WAIT). */
+function serverClosed(client: string, port: number, start: number, isn: number, serverPort = 80): Rec[] {
+  return tcpConversation({
+    client: { ip: client, port },
+    server: { ip: '2001:db8::2', port: serverPort },
+    start: T0 + start,
+    rtt: 0.01,
+    clientIsn: isn,
+    serverIsn: isn + 77_777,
+  })
+    .handshake()
+    .wait(0.001)
+    .send('client', 100)
+    .wait(0.005)
+    .send('server', 500)
+    .wait(0.005)
+    .close('server').records;
+}
+
+test('tcp.time_wait.churn counts the busiest destination exactly, IPv6 addresses included', () => {
+  // 60 connections the server closes: 3 client addresses x 20 ports, so every port is shared by three addresses
+  // and every destination (ip:port) is used once.
+  const distinct = Array.from({ length: 60 }, (_, i) => serverClosed(`2001:db8::a${i % 3}`, 40000 + (i % 20), i * 0.01, 1000 + i * 7919));
+  const f = only(diagnoseRecords(byTime(...distinct)), 'tcp.time_wait.churn');
+  assert.equal(f.endpoint, '2001:db8::2');
+  assert.equal(f.metrics.connections, 60);
+  assert.equal(f.metrics.busiestDestinationConnections, 1);
+  // 30 destinations, each connected to two ports of the server: 2 connections per destination.
+  const reused = Array.from({ length: 60 }, (_, i) => serverClosed(`2001:db8::b${i % 2}`, 41000 + ((i >> 1) % 15), i * 0.01, 5000 + i * 104729, i < 30 ? 80 : 81));
+  const g = only(diagnoseRecords(byTime(...reused)), 'tcp.time_wait.churn');
+  assert.equal(g.metrics.connections, 60);
+  assert.equal(g.metrics.busiestDestinationConnections, 2);
+});
+
+test('tcp.time_wait.churn from one client to one server: one destination takes every connection', () => {
+  const many = Array.from({ length: 60 }, (_, i) => graceful(i, i * 0.05));
+  const f = only(diagnoseRecords(byTime(...many)), 'tcp.time_wait.churn');
+  assert.equal(f.metrics.busiestDestinationConnections, 60);
+  assert.equal(f.metrics.asClient, 60);
+});

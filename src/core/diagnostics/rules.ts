@@ -2,8 +2,9 @@ import type { CaptureAnalysis } from '../analyzeCapture';
 import { TcpState, type EndpointStateTracker } from '../analysis/endpointStates';
 import type { HandshakeTracker } from '../analysis/handshake';
 import type { SequenceAnalyzer } from '../analysis/seqAnalysis';
-import { endpointString, ipString, secondsBetween } from '../util/format';
+import { secondsBetween } from '../util/format';
 import { StallEnd, type DiagnosticsCollector } from './collector';
+import { groupBy, inGroupsOf, sketchCell, SKETCH_CELLS, StreamIds, type Groups } from './ids';
 import {
   DEFAULT_DIAGNOSTIC_OPTIONS,
   MAX_FRAMES_LISTED,
@@ -18,6 +19,9 @@ import {
  * Population-level rules over one analysed capture. Each rule reads the flow table, the endpoint states, the
  * sequence analysis and the collector's events, and groups what it finds by the endpoint that has the problem,
  * so one sick listener gives one finding, not one per packet.
+ *
+ * A capture can hold a million streams: rules scan typed arrays, group streams by dense numbers (StreamIds) and
+ * make text only for the groups that become findings.
  */
 
 export interface DiagnosticsInput {
@@ -34,7 +38,111 @@ interface Ctx {
   out: Finding[];
   /** Streams already explained by a SYN flood or a port scan: other handshake rules leave them alone. */
   explained: Uint8Array;
-  endpointCache: Map<number, string>;
+  ids: StreamIds;
+  census: Census;
+}
+
+/**
+ * The streams each rule starts from, found in one pass over all streams (a capture can hold millions; one pass
+ * reads each stream's facts once). Lists are in stream order; rules drop the streams `explained` meanwhile.
+ */
+interface Census {
+  joined: number[];
+  /** A SYN, no final ACK, the client sent nothing else, not refused. */
+  unfinished: number[];
+  /** A SYN and no data exchanged after a completed handshake. */
+  probes: number[];
+  /** SYN retransmitted, handshake slow, or SYN-ACK retransmitted after the final ACK; not refused. */
+  queued: number[];
+  slow: number[];
+  /** Unfinished and no RST at all. */
+  failed: number[];
+  refused: number[];
+  /** Streams with a side in CLOSE_WAIT at the end; `closeWaitSide` says which. */
+  closeWait: number[];
+  closeWaitSide: number[];
+  /** Streams with a side in TIME_WAIT at the end (side 0 first): typically most of them. */
+  timeWait: Int32Array;
+  timeWaitSide: Uint8Array;
+  /**
+   * Counts of TIME_WAIT streams per hashed closing address (sketchCell), and each one's cell: the TIME_WAIT rule only
+   * numbers the addresses of cells that reach its threshold, not the many clients that closed a few connections.
+   */
+  timeWaitCells: Int32Array;
+  timeWaitCell: Int32Array;
+  /** Streams with a side whose retransmissions nothing answered, at least halfOpenMinRetransmissions of them. */
+  silent: number[];
+  silentSide: number[];
+}
+
+function census(input: DiagnosticsInput, o: DiagnosticOptions): Census {
+  const c = input.collector;
+  const hs = input.handshakes;
+  const st = input.states;
+  const flows = input.analysis.flows;
+  const n = flows.count;
+  const k: Census = {
+    joined: [],
+    unfinished: [],
+    probes: [],
+    queued: [],
+    slow: [],
+    failed: [],
+    refused: [],
+    closeWait: [],
+    closeWaitSide: [],
+    timeWait: new Int32Array(n),
+    timeWaitSide: new Uint8Array(n),
+    timeWaitCells: new Int32Array(SKETCH_CELLS),
+    timeWaitCell: new Int32Array(n),
+    silent: [],
+    silentSide: [],
+  };
+  let timeWait = 0;
+  for (let s = 0; s < n; s++) {
+    if (st.joinedMidStream(s)) k.joined.push(s);
+    const refused = st.refused(s);
+    if (refused) k.refused.push(s);
+    const syns = hs.synCount(s);
+    if (syns > 0) {
+      const acked = hs.ackFrame(s) > 0;
+      const slow = acked && hs.ackTime(s) - hs.synTime(s) >= o.slowHandshakeSeconds;
+      if (!acked && !c.clientMoved(s) && !refused) {
+        k.unfinished.push(s);
+        if (!c.hasRst(s)) k.failed.push(s);
+      }
+      if (!(acked && flows.payload[s * 2]! + flows.payload[s * 2 + 1]! > 0)) k.probes.push(s);
+      if (!refused && (syns > 1 || slow || (acked && hs.synAckCount(s) > 1))) k.queued.push(s);
+      if (slow) k.slow.push(s);
+    }
+    const s0 = st.stateOf(s, 0);
+    const s1 = st.stateOf(s, 1);
+    if (s0 === TcpState.CloseWait || s1 === TcpState.CloseWait) {
+      k.closeWait.push(s);
+      k.closeWaitSide.push(s0 === TcpState.CloseWait ? 0 : 1);
+    }
+    if (s0 === TcpState.TimeWait || s1 === TcpState.TimeWait) {
+      const x = s0 === TcpState.TimeWait ? 0 : 1;
+      const cell = sketchCell(flows, s, x, false);
+      k.timeWaitSide[s] = x;
+      k.timeWaitCell[timeWait] = cell;
+      k.timeWaitCells[cell]!++;
+      k.timeWait[timeWait++] = s;
+    }
+    const r0 = c.runLength(s, 0);
+    const r1 = c.runLength(s, 1);
+    if (r0 >= o.halfOpenMinRetransmissions || r1 >= o.halfOpenMinRetransmissions) {
+      k.silent.push(s);
+      k.silentSide.push(r0 >= o.halfOpenMinRetransmissions ? 0 : 1);
+    }
+  }
+  k.timeWait = k.timeWait.subarray(0, timeWait);
+  k.timeWaitCell = k.timeWaitCell.subarray(0, timeWait);
+  return k;
+}
+
+function unexplained(ctx: Ctx, list: number[]): number[] {
+  return list.filter((s) => !ctx.explained[s]);
 }
 
 export function diagnose(input: DiagnosticsInput, options: Partial<DiagnosticOptions> = {}): Finding[] {
@@ -44,7 +152,8 @@ export function diagnose(input: DiagnosticsInput, options: Partial<DiagnosticOpt
     o,
     out: [],
     explained: new Uint8Array(input.analysis.flows.count),
-    endpointCache: new Map(),
+    ids: new StreamIds(input.analysis.flows),
+    census: census(input, o),
   };
   captureQuality(ctx);
   synFloodAndScan(ctx);
@@ -63,22 +172,6 @@ export function diagnose(input: DiagnosticsInput, options: Partial<DiagnosticOpt
 }
 
 // ---------------------------------------------------------------- helpers
-
-function ep(ctx: Ctx, s: number, side: number): string {
-  const key = s * 2 + side;
-  let v = ctx.endpointCache.get(key);
-  if (v === undefined) {
-    const e = ctx.in.analysis.flows.endpoint(s, side);
-    v = endpointString(e.version, e.words, e.port);
-    ctx.endpointCache.set(key, v);
-  }
-  return v;
-}
-
-function host(ctx: Ctx, s: number, side: number): string {
-  const e = ctx.in.analysis.flows.endpoint(s, side);
-  return ipString(e.version, e.words);
-}
 
 function port(ctx: Ctx, s: number, side: number): number {
   return ctx.in.analysis.flows.port(s, side);
@@ -111,53 +204,46 @@ function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-/**
- * Groups streams by one of their endpoints (`ip:port`) or hosts (`ip`), keyed by numbers so a million streams
- * cost no strings: one string is made per group. IPv6 keys are hashes, so those groups are re-split by the real
- * address text.
- */
-function groupByEndpoint(ctx: Ctx, items: number[], side: (s: number) => number, withPort: boolean, minGroup = 1): Map<string, number[]> {
-  const f = ctx.in.analysis.flows;
-  const keyOf = (s: number) => {
-    const x = side(s);
-    return withPort ? f.addressKey(s, x) * 65536 + f.port(s, x) : f.addressKey(s, x);
-  };
-  if (minGroup > 1) {
-    // Most groups are small and fail the rule's threshold: count first, keep only members of groups that can pass.
-    const counts = new Map<number, number>();
-    for (const s of items) {
-      const k = keyOf(s);
-      counts.set(k, (counts.get(k) ?? 0) + 1);
-    }
-    items = items.filter((s) => counts.get(keyOf(s))! >= minGroup);
-  }
-  const byKey = groupBy(items, keyOf);
-  const out = new Map<string, number[]>();
-  const name = (s: number) => (withPort ? ep(ctx, s, side(s)) : host(ctx, s, side(s)));
-  for (const [key, list] of byKey) {
-    const groups = key >= (withPort ? 4294967296 * 65536 : 4294967296) ? groupBy(list, name) : new Map([[name(list[0]!), list]]);
-    for (const [k, l] of groups) {
-      const prev = out.get(k);
-      if (prev) prev.push(...l);
-      else out.set(k, l);
-    }
-  }
-  return out;
+// For lists whose items are the streams themselves.
+const itself = (s: number) => s;
+
+/** Streams grouped by the endpoint (`ip:port`) of the side `side(s)`, optionally only groups of `minGroup`. */
+function byEndpoint(ctx: Ctx, streams: ArrayLike<number>, side: (s: number) => number, minGroup = 1): Groups {
+  const ids = ctx.ids;
+  const big = ids.maybeInBigGroups(streams, itself, side, true, minGroup);
+  return groupBy(big, (s) => ids.endpoint(s, side(s)), () => ids.endpointCount, minGroup);
+}
+
+/** Streams grouped by the address (`ip`) of the side `side(s)`, optionally only groups of `minGroup`. */
+function byHost(ctx: Ctx, streams: ArrayLike<number>, side: (s: number) => number, minGroup = 1): Groups {
+  const ids = ctx.ids;
+  const big = ids.maybeInBigGroups(streams, itself, side, false, minGroup);
+  return groupBy(big, (s) => ids.host(s, side(s)), () => ids.hostCount, minGroup);
+}
+
+function members(g: Groups, k: number): Int32Array {
+  return g.items.subarray(g.start[k]!, g.start[k + 1]!);
 }
 
 function serverSide(ctx: Ctx): (s: number) => number {
-  return (s) => clientSide(ctx, s) ^ 1;
+  const client = ctx.in.analysis.flows.clientDir;
+  return (s) => client[s]! ^ 1;
 }
 
-function groupBy<K>(items: number[], key: (s: number) => K): Map<K, number[]> {
-  const m = new Map<K, number[]>();
-  for (const s of items) {
-    const k = key(s);
-    const list = m.get(k);
-    if (list) list.push(s);
-    else m.set(k, [s]);
-  }
-  return m;
+/** The first `max` items as a plain array (findings are JSON). */
+function listOf(xs: ArrayLike<number>, max = Infinity): number[] {
+  const n = Math.min(xs.length, max);
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) out[i] = xs[i]!;
+  return out;
+}
+
+/** `frameOf` for the first MAX_FRAMES_LISTED streams. */
+function framesOf(streams: ArrayLike<number>, frameOf: (s: number) => number): number[] {
+  const n = Math.min(streams.length, MAX_FRAMES_LISTED);
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) out[i] = frameOf(streams[i]!);
+  return out;
 }
 
 function frames(list: number[]): number[] {
@@ -166,8 +252,8 @@ function frames(list: number[]): number[] {
   return out.slice(0, MAX_FRAMES_LISTED);
 }
 
-function push(ctx: Ctx, f: Omit<Finding, 'streams' | 'frames'> & { streams: number[]; frames: number[] }): void {
-  ctx.out.push({ ...f, streams: f.streams.slice(0, MAX_STREAMS_LISTED), frames: frames(f.frames) });
+function push(ctx: Ctx, f: Omit<Finding, 'streams' | 'frames'> & { streams: ArrayLike<number>; frames: number[] }): void {
+  ctx.out.push({ ...f, streams: listOf(f.streams, MAX_STREAMS_LISTED), frames: frames(f.frames) });
 }
 
 // Math.max(...xs) throws a RangeError past about 120 000 arguments; a listener can have that many connections.
@@ -183,12 +269,13 @@ function minOf(xs: readonly number[]): number {
   return m;
 }
 
-function windowOf(ctx: Ctx, streams: number[]): { start: number; end: number } {
+function windowOf(ctx: Ctx, streams: ArrayLike<number>): { start: number; end: number } {
   let start = Infinity;
   let end = -Infinity;
   // A flow's first packet in file order need not be its earliest (clocks step back in merged or damaged files); a
   // window must still run forwards.
-  for (const s of streams) {
+  for (let i = 0; i < streams.length; i++) {
+    const s = streams[i]!;
     const a = streamStart(ctx, s);
     const b = streamEnd(ctx, s);
     start = Math.min(start, a, b);
@@ -267,9 +354,7 @@ function captureQuality(ctx: Ctx): void {
       metrics: { packets: p.malformed },
     });
   }
-  const st = ctx.in.states;
-  const joined: number[] = [];
-  for (let s = 0; s < a.flows.count; s++) if (st.joinedMidStream(s)) joined.push(s);
+  const joined = ctx.census.joined;
   if (joined.length > 0) {
     push(ctx, {
       code: 'capture.joined_mid_stream',
@@ -303,29 +388,18 @@ function captureQuality(ctx: Ctx): void {
 
 // ---------------------------------------------------------------- handshakes
 
-/** Streams whose handshake never completed: a SYN, no final ACK, and no RST refusing it. */
-function unfinishedHandshakes(ctx: Ctx): number[] {
-  const c = ctx.in.collector;
-  const hs = ctx.in.handshakes;
-  const out: number[] = [];
-  const n = Math.min(ctx.in.analysis.flows.count, c.streamCapacity);
-  for (let s = 0; s < n; s++) {
-    if (hs.synCount(s) > 0 && hs.ackFrame(s) === 0 && !c.clientMoved[s] && !ctx.in.states.refused(s)) out.push(s);
-  }
-  return out;
-}
-
 function synFloodAndScan(ctx: Ctx): void {
-  const c = ctx.in.collector;
   const hs = ctx.in.handshakes;
   const o = ctx.o;
+  const ids = ctx.ids;
   // SYN flood: one listener, many unfinished handshakes from many sources.
-  const unfinished = unfinishedHandshakes(ctx);
-  const byListener = groupByEndpoint(ctx, unfinished, serverSide(ctx), true, o.synFloodMinHalfOpen);
-  for (const [listener, streams] of byListener) {
-    if (streams.length < o.synFloodMinHalfOpen) continue;
-    const sources = new Set(streams.map((s) => host(ctx, s, clientSide(ctx, s))));
-    if (sources.size < o.synFloodMinSources) continue;
+  const byListener = byEndpoint(ctx, ctx.census.unfinished, serverSide(ctx), o.synFloodMinHalfOpen);
+  for (let g = 0; g < byListener.count; g++) {
+    const streams = members(byListener, g);
+    const sourceSet = new Set<number>();
+    for (const s of streams) sourceSet.add(ids.host(s, clientSide(ctx, s)));
+    const sources = sourceSet.size;
+    if (sources < o.synFloodMinSources) continue;
     let synAckRetries = 0;
     let answered = 0;
     for (const s of streams) {
@@ -333,38 +407,33 @@ function synFloodAndScan(ctx: Ctx): void {
       synAckRetries += Math.max(0, hs.synAckCount(s) - 1);
     }
     for (const s of streams) ctx.explained[s] = 1;
+    const listener = ids.endpointName(byListener.key[g]!);
     push(ctx, {
       code: 'tcp.syn.flood',
       severity: 'error',
       category: 'network',
-      message: `SYN flood on ${listener}: ${streams.length} handshakes left half-open from ${sources.size} source addresses (${answered} answered with SYN-ACK, ${synAckRetries} SYN-ACK retransmissions)`,
+      message: `SYN flood on ${listener}: ${streams.length} handshakes left half-open from ${sources} source addresses (${answered} answered with SYN-ACK, ${synAckRetries} SYN-ACK retransmissions)`,
       explanation:
         'Many clients sent a SYN and never completed the handshake. Each such SYN holds a SYN_RECV slot on the server while it ' +
         'retransmits its SYN-ACK; enough of them fill the SYN queue and real clients are refused or delayed. Many distinct ' +
         'sources with no follow-up is the signature of spoofed SYNs; enable SYN cookies and rate-limit at the edge.',
       endpoint: listener,
       streams,
-      frames: streams.slice(0, MAX_FRAMES_LISTED).map((s) => hs.synFrame(s)),
+      frames: framesOf(streams, (s) => hs.synFrame(s)),
       window: windowOf(ctx, streams),
-      metrics: { halfOpen: streams.length, sources: sources.size, answeredWithSynAck: answered, synAckRetransmissions: synAckRetries },
+      metrics: { halfOpen: streams.length, sources, answeredWithSynAck: answered, synAckRetransmissions: synAckRetries },
     });
   }
   // Port scan: one source probing many ports of one host, mostly answered by RST or nothing.
-  const a = ctx.in.analysis;
-  const probes: number[] = [];
-  for (let s = 0; s < Math.min(a.flows.count, c.streamCapacity); s++) {
-    if (hs.synCount(s) > 0 && !(hs.ackFrame(s) > 0 && a.flows.payload[s * 2]! + a.flows.payload[s * 2 + 1]! > 0)) probes.push(s);
-  }
-  // Only sources with enough probes can be scanners: count them by a numeric address key before making strings.
-  const perSource = new Map<number, number>();
-  for (const s of probes) {
-    const k = a.flows.addressKey(s, clientSide(ctx, s));
-    perSource.set(k, (perSource.get(k) ?? 0) + 1);
-  }
-  const busy = probes.filter((s) => perSource.get(a.flows.addressKey(s, clientSide(ctx, s)))! >= o.portScanMinPorts);
-  const byPair = groupBy(busy, (s) => `${host(ctx, s, clientSide(ctx, s))} -> ${host(ctx, s, clientSide(ctx, s) ^ 1)}`);
-  for (const [pair, streams] of byPair) {
-    const ports = new Set(streams.map((s) => port(ctx, s, clientSide(ctx, s) ^ 1)));
+  const probes = ctx.census.probes;
+  // Only sources with enough probes can be scanners; then one group per (source, target) pair.
+  const candidates = ids.maybeInBigGroups(probes, itself, (s) => clientSide(ctx, s), false, o.portScanMinPorts);
+  const busy = inGroupsOf(candidates, (s) => ids.host(s, clientSide(ctx, s)), () => ids.hostCount, o.portScanMinPorts);
+  const byPair = groupBy(busy, (s) => ids.pair(ids.host(s, clientSide(ctx, s)), ids.host(s, clientSide(ctx, s) ^ 1)), () => ids.pairCount);
+  for (let g = 0; g < byPair.count; g++) {
+    const streams = members(byPair, g);
+    const ports = new Set<number>();
+    for (const s of streams) ports.add(port(ctx, s, clientSide(ctx, s) ^ 1));
     if (ports.size < o.portScanMinPorts) continue;
     let refused = 0;
     let open = 0;
@@ -373,7 +442,8 @@ function synFloodAndScan(ctx: Ctx): void {
       else if (hs.synAckCount(s) > 0) open++;
       ctx.explained[s] = 1;
     }
-    const [src, dst] = pair.split(' -> ');
+    const src = ids.hostName(ids.pairFirst(byPair.key[g]!));
+    const dst = ids.hostName(ids.pairSecond(byPair.key[g]!));
     push(ctx, {
       code: 'tcp.port_scan',
       severity: 'warning',
@@ -382,44 +452,47 @@ function synFloodAndScan(ctx: Ctx): void {
       explanation:
         'One source opened connections to many ports of one host without using them: a port scanner (nmap -sS and the like) or ' +
         'a misconfigured health check. Open ports are the ones answering SYN-ACK.',
-      endpoint: src!,
+      endpoint: src,
       streams,
-      frames: streams.slice(0, MAX_FRAMES_LISTED).map((s) => hs.synFrame(s)),
+      frames: framesOf(streams, (s) => hs.synFrame(s)),
       window: windowOf(ctx, streams),
-      metrics: { ports: ports.size, refused, open, probes: streams.length, target: dst! },
+      metrics: { ports: ports.size, refused, open, probes: streams.length, target: dst },
     });
   }
 }
 
 function acceptQueueOverflow(ctx: Ctx): void {
-  const c = ctx.in.collector;
   const hs = ctx.in.handshakes;
-  const a = ctx.in.analysis;
+  const f = ctx.in.analysis.flows;
+  const ids = ctx.ids;
   // A listener that answers (it is alive) but whose clients must resend SYNs, or whose handshakes take seconds.
-  const affected: number[] = [];
-  for (let s = 0; s < Math.min(a.flows.count, c.streamCapacity); s++) {
-    if (ctx.explained[s] || hs.synCount(s) === 0 || ctx.in.states.refused(s)) continue;
-    const synRetries = hs.synCount(s) - 1;
-    const slow = hs.ackFrame(s) > 0 && hs.ackTime(s) - hs.synTime(s) >= ctx.o.slowHandshakeSeconds;
-    const synAckRetries = hs.synAckCount(s) - 1;
-    if (synRetries > 0 || slow || (hs.ackFrame(s) > 0 && synAckRetries > 0)) affected.push(s);
+  const affected = unexplained(ctx, ctx.census.queued);
+  const server = serverSide(ctx);
+  const byListener = byEndpoint(ctx, affected, server, ctx.o.acceptQueueMinAffected);
+  if (byListener.count === 0) return;
+  // Alive: the listener answered at least one SYN, on any connection. Streams are checked by port first, so a
+  // million healthy connections cost no lookups; the scan stops once every candidate is known alive.
+  const candidate = new Uint8Array(ids.endpointCount);
+  const candidatePort = new Uint8Array(65536);
+  for (let g = 0; g < byListener.count; g++) {
+    candidate[byListener.key[g]!] = 1;
+    candidatePort[ids.portOfEndpoint(byListener.key[g]!)] = 1;
   }
-  const byListener = groupByEndpoint(ctx, affected, serverSide(ctx), true);
-  // Alive: the listener answered at least one SYN, on any connection. Only candidate listeners are looked up, by
-  // port first, so a million healthy connections cost no strings.
-  const candidates = [...byListener].filter(([, l]) => l.length >= ctx.o.acceptQueueMinAffected);
-  const f = a.flows;
-  const keyOf = (s: number) => f.addressKey(s, clientSide(ctx, s) ^ 1) * 65536 + f.port(s, clientSide(ctx, s) ^ 1);
-  const candidateKeys = new Map(candidates.map(([listener, l]) => [keyOf(l[0]!), listener]));
-  const alive = new Set<string>();
-  for (let s = 0; candidateKeys.size && s < Math.min(f.count, c.streamCapacity); s++) {
+  const alive = new Uint8Array(ids.endpointCount);
+  let unknown = byListener.count;
+  for (let s = 0; unknown > 0 && s < f.count; s++) {
     if (hs.synAckCount(s) === 0) continue;
-    const listener = candidateKeys.get(keyOf(s));
-    // IPv6 keys are hashes: confirm with the real endpoint before believing a match.
-    if (listener !== undefined && !alive.has(listener) && ep(ctx, s, clientSide(ctx, s) ^ 1) === listener) alive.add(listener);
+    const x = server(s);
+    if (!candidatePort[f.port(s, x)]) continue;
+    const e = ids.endpoint(s, x);
+    if (e < candidate.length && candidate[e] && !alive[e]) {
+      alive[e] = 1;
+      unknown--;
+    }
   }
-  for (const [listener, streams] of candidates) {
-    if (!alive.has(listener)) continue;
+  for (let g = 0; g < byListener.count; g++) {
+    if (!alive[byListener.key[g]!]) continue;
+    const streams = members(byListener, g);
     let synRetries = 0;
     let synAckRetries = 0;
     let maxHandshake = 0;
@@ -429,6 +502,7 @@ function acceptQueueOverflow(ctx: Ctx): void {
       if (hs.ackFrame(s) > 0) maxHandshake = Math.max(maxHandshake, hs.ackTime(s) - hs.synTime(s));
       ctx.explained[s] = 1;
     }
+    const listener = ids.endpointName(byListener.key[g]!);
     push(ctx, {
       code: 'tcp.accept_queue.overflow',
       severity: 'warning',
@@ -441,7 +515,7 @@ function acceptQueueOverflow(ctx: Ctx): void {
         'net.core.somaxconn and the accept loop.',
       endpoint: listener,
       streams,
-      frames: streams.slice(0, MAX_FRAMES_LISTED).map((s) => hs.synFrame(s)),
+      frames: framesOf(streams, (s) => hs.synFrame(s)),
       window: windowOf(ctx, streams),
       metrics: { connections: streams.length, synRetransmissions: synRetries, synAckRetransmissions: synAckRetries, slowestHandshakeSeconds: r3(maxHandshake) },
     });
@@ -449,39 +523,37 @@ function acceptQueueOverflow(ctx: Ctx): void {
 }
 
 function handshakeProblems(ctx: Ctx): void {
-  const c = ctx.in.collector;
   const hs = ctx.in.handshakes;
-  const a = ctx.in.analysis;
-  const slow: number[] = [];
-  const failed: number[] = [];
-  for (let s = 0; s < Math.min(a.flows.count, c.streamCapacity); s++) {
-    if (ctx.explained[s] || hs.synCount(s) === 0) continue;
-    if (hs.ackFrame(s) > 0) {
-      if (hs.ackTime(s) - hs.synTime(s) >= ctx.o.slowHandshakeSeconds) slow.push(s);
-    } else if (!c.clientMoved[s] && !ctx.in.states.refused(s) && c.firstRstSide[s] === 255) {
-      failed.push(s);
-    }
-  }
-  for (const [listener, streams] of groupByEndpoint(ctx, slow, serverSide(ctx), true)) {
-    const times = streams.map((s) => hs.ackTime(s) - hs.synTime(s));
+  const ids = ctx.ids;
+  const slow = unexplained(ctx, ctx.census.slow);
+  const failed = unexplained(ctx, ctx.census.failed);
+  const slowGroups = byEndpoint(ctx, slow, serverSide(ctx));
+  for (let g = 0; g < slowGroups.count; g++) {
+    const streams = members(slowGroups, g);
+    const listener = ids.endpointName(slowGroups.key[g]!);
+    let slowest = -Infinity;
+    for (const s of streams) if (hs.ackTime(s) - hs.synTime(s) > slowest) slowest = hs.ackTime(s) - hs.synTime(s);
     push(ctx, {
       code: 'tcp.handshake.slow',
       severity: 'warning',
       category: 'network',
-      message: `${plural(streams.length, 'handshake')} with ${listener} took at least ${ctx.o.slowHandshakeSeconds} s (slowest ${r3(maxOf(times))} s)`,
+      message: `${plural(streams.length, 'handshake')} with ${listener} took at least ${ctx.o.slowHandshakeSeconds} s (slowest ${r3(slowest)} s)`,
       explanation:
         'The three-way handshake normally takes one round trip. Seconds mean a SYN or SYN-ACK was lost and resent after a ' +
         'timeout (1 s, then 3 s... on Linux), or the server was slow to answer.',
       endpoint: listener,
       streams,
-      frames: streams.slice(0, MAX_FRAMES_LISTED).map((s) => hs.synFrame(s)),
+      frames: framesOf(streams, (s) => hs.synFrame(s)),
       window: windowOf(ctx, streams),
-      metrics: { connections: streams.length, slowestSeconds: r3(maxOf(times)) },
+      metrics: { connections: streams.length, slowestSeconds: r3(slowest) },
     });
   }
-  for (const [listener, streams] of groupByEndpoint(ctx, failed, serverSide(ctx), true)) {
-    if (streams.length < ctx.o.failedHandshakeMinConnections) continue;
-    const answered = streams.filter((s) => hs.synAckCount(s) > 0).length;
+  const failedGroups = byEndpoint(ctx, failed, serverSide(ctx), ctx.o.failedHandshakeMinConnections);
+  for (let g = 0; g < failedGroups.count; g++) {
+    const streams = members(failedGroups, g);
+    const listener = ids.endpointName(failedGroups.key[g]!);
+    let answered = 0;
+    for (const s of streams) if (hs.synAckCount(s) > 0) answered++;
     push(ctx, {
       code: 'tcp.handshake.failed',
       severity: 'warning',
@@ -493,7 +565,7 @@ function handshakeProblems(ctx: Ctx): void {
         'the capture missed it.',
       endpoint: listener,
       streams,
-      frames: streams.slice(0, MAX_FRAMES_LISTED).map((s) => hs.synFrame(s)),
+      frames: framesOf(streams, (s) => hs.synFrame(s)),
       window: windowOf(ctx, streams),
       metrics: { connections: streams.length, answeredWithSynAck: answered },
     });
@@ -501,22 +573,27 @@ function handshakeProblems(ctx: Ctx): void {
 }
 
 function refusedConnections(ctx: Ctx): void {
-  const a = ctx.in.analysis;
-  const refused: number[] = [];
-  for (let s = 0; s < a.flows.count; s++) if (!ctx.explained[s] && ctx.in.states.refused(s)) refused.push(s);
-  for (const [server, streams] of groupByEndpoint(ctx, refused, serverSide(ctx), false)) {
-    const ports = [...new Set(streams.map((s) => port(ctx, s, clientSide(ctx, s) ^ 1)))].sort((x, y) => x - y);
+  const ids = ctx.ids;
+  const server = serverSide(ctx);
+  const refused = unexplained(ctx, ctx.census.refused);
+  const groups = byHost(ctx, refused, server);
+  for (let g = 0; g < groups.count; g++) {
+    const streams = members(groups, g);
+    const portSet = new Set<number>();
+    for (const s of streams) portSet.add(port(ctx, s, server(s)));
+    const ports = [...portSet].sort((x, y) => x - y);
+    const host = ids.hostName(groups.key[g]!);
     push(ctx, {
       code: 'tcp.connection.refused',
       severity: 'info',
       category: 'network',
-      message: `${plural(streams.length, 'connection')} to ${server} refused with RST (port${ports.length > 1 ? 's' : ''} ${ports.slice(0, 10).join(', ')}${ports.length > 10 ? ', ...' : ''})`,
+      message: `${plural(streams.length, 'connection')} to ${host} refused with RST (port${ports.length > 1 ? 's' : ''} ${ports.slice(0, 10).join(', ')}${ports.length > 10 ? ', ...' : ''})`,
       explanation:
         'The server answered the SYN with a RST: nothing listens on that port (the service is down or on another port), or a ' +
         'firewall rejects the connection. Clients see ECONNREFUSED.',
-      endpoint: ports.length === 1 ? ep(ctx, streams[0]!, clientSide(ctx, streams[0]!) ^ 1) : server,
+      endpoint: ports.length === 1 ? ids.endpointName(ids.endpoint(streams[0]!, server(streams[0]!))) : host,
       streams,
-      frames: streams.slice(0, MAX_FRAMES_LISTED).map((s) => ctx.in.collector.firstRstFrame[s]!),
+      frames: framesOf(streams, (s) => ctx.in.collector.firstRstFrame(s)),
       window: windowOf(ctx, streams),
       metrics: { connections: streams.length, ports: ports.length },
     });
@@ -528,24 +605,25 @@ function refusedConnections(ctx: Ctx): void {
 function closeWait(ctx: Ctx): void {
   const a = ctx.in.analysis;
   const st = ctx.in.states;
-  const hits: number[] = [];
-  const side = new Uint8Array(a.flows.count);
-  const seconds = new Float64Array(a.flows.count);
-  for (let s = 0; s < a.flows.count; s++) {
-    for (let x = 0; x < 2; x++) {
-      if (st.stateOf(s, x) === TcpState.CloseWait) {
-        side[s] = x;
-        seconds[s] = st.timeInState(s, x)[TcpState.CloseWait]! / 1000;
-        hits.push(s);
-        break;
-      }
-    }
+  const { closeWait: hits, closeWaitSide } = ctx.census;
+  const side = new Map<number, number>();
+  const seconds = new Map<number, number>();
+  for (let i = 0; i < hits.length; i++) {
+    const s = hits[i]!;
+    const x = closeWaitSide[i]!;
+    side.set(s, x);
+    seconds.set(s, st.timeInState(s, x)[TcpState.CloseWait]! / 1000);
   }
-  for (const [endpoint, streams] of groupByEndpoint(ctx, hits, (s) => side[s]!, true)) {
-    const longest = maxOf(streams.map((s) => seconds[s]!));
+  const groups = byEndpoint(ctx, hits, (s) => side.get(s)!);
+  for (let g = 0; g < groups.count; g++) {
+    const streams = members(groups, g);
+    let longest = -Infinity;
+    for (const s of streams) if (seconds.get(s)! > longest) longest = seconds.get(s)!;
     if (streams.length < ctx.o.closeWaitMinConnections && longest < ctx.o.closeWaitMinSeconds) continue;
-    const peersFinWait2 = streams.filter((s) => st.stateOf(s, side[s]! ^ 1) === TcpState.FinWait2).length;
+    let peersFinWait2 = 0;
+    for (const s of streams) if (st.stateOf(s, side.get(s)! ^ 1) === TcpState.FinWait2) peersFinWait2++;
     const severity: Severity = streams.length >= ctx.o.closeWaitErrorConnections ? 'error' : 'warning';
+    const endpoint = ctx.ids.endpointName(groups.key[g]!);
     push(ctx, {
       code: 'tcp.close_wait.excess',
       severity,
@@ -558,7 +636,7 @@ function closeWait(ctx: Ctx): void {
         'peers meanwhile sit in FIN_WAIT_2.',
       endpoint,
       streams,
-      frames: streams.slice(0, MAX_FRAMES_LISTED).map((s) => a.flows.lastFrame[s]!),
+      frames: framesOf(streams, (s) => a.flows.lastFrame[s]!),
       window: windowOf(ctx, streams),
       metrics: { connections: streams.length, longestSeconds: r3(longest), peersInFinWait2: peersFinWait2 },
     });
@@ -566,40 +644,70 @@ function closeWait(ctx: Ctx): void {
 }
 
 function timeWaitChurn(ctx: Ctx): void {
-  const a = ctx.in.analysis;
-  const st = ctx.in.states;
-  const closers: number[] = [];
-  const side = new Uint8Array(a.flows.count);
-  for (let s = 0; s < a.flows.count; s++) {
-    for (let x = 0; x < 2; x++) {
-      if (st.stateOf(s, x) === TcpState.TimeWait) {
-        side[s] = x;
-        closers.push(s);
-        break;
-      }
-    }
+  const flows = ctx.in.analysis.flows;
+  const ids = ctx.ids;
+  const { timeWait: closers, timeWaitSide: side, timeWaitCell: cell, timeWaitCells: cells } = ctx.census;
+  const min = ctx.o.timeWaitMinConnections;
+  const big: number[] = [];
+  for (let i = 0; i < closers.length; i++) if (cells[cell[i]!]! >= min) big.push(closers[i]!);
+  const groups = groupBy(big, (s) => ids.host(s, side[s]!), () => ids.hostCount, ctx.o.timeWaitMinConnections);
+  if (groups.count === 0) return;
+  // What each member contributes is read from the flow table in one pass in stream order (group by group, the
+  // members would be scattered over it), into arrays laid out like groups.items.
+  const total = groups.items.length;
+  const endsAll = new Float64Array(total);
+  const durationsAll = new Float64Array(total);
+  const destAddressAll = new Float64Array(total);
+  const destPortAll = new Int32Array(total);
+  const asClients = new Int32Array(groups.count);
+  const starts = new Float64Array(groups.count).fill(Infinity);
+  const finals = new Float64Array(groups.count).fill(-Infinity);
+  const at = groups.start.slice(0, groups.count);
+  for (let k = 0; k < big.length; k++) {
+    const g = groups.groupOf[k]!;
+    if (g < 0) continue;
+    const s = big[k]!;
+    const i = at[g]!++;
+    const b = streamEnd(ctx, s);
+    const a = streamStart(ctx, s);
+    endsAll[i] = b;
+    durationsAll[i] = b - a;
+    if (side[s] === clientSide(ctx, s)) asClients[g]!++;
+    // As windowOf: the window runs forwards even where clocks stepped back.
+    starts[g] = Math.min(starts[g]!, a, b);
+    finals[g] = Math.max(finals[g]!, a, b);
+    destAddressAll[i] = flows.addressKey(s, side[s]! ^ 1);
+    destPortAll[i] = flows.port(s, side[s]! ^ 1);
   }
-  for (const [closer, streams] of groupByEndpoint(ctx, closers, (s) => side[s]!, false, ctx.o.timeWaitMinConnections)) {
-    if (streams.length < ctx.o.timeWaitMinConnections) continue;
+  const busiest = new BusiestDestination(ctx);
+  for (let g = 0; g < groups.count; g++) {
+    const streams = members(groups, g);
+    const n = streams.length;
+    const from = groups.start[g]!;
+    const ends = endsAll.subarray(from, from + n);
+    const durations = durationsAll.subarray(from, from + n);
+    const destAddress = destAddressAll.subarray(from, from + n);
+    const destPort = destPortAll.subarray(from, from + n);
+    const asClient = asClients[g]!;
+    const start = starts[g]!;
+    const end = finals[g]!;
     // Each closed connection stays in TIME_WAIT for timeWaitSeconds from (about) its last packet: sweep for the peak.
-    const ends = streams.map((s) => streamEnd(ctx, s)).sort((x, y) => x - y);
+    ends.sort();
     let peak = 0;
     let j = 0;
-    for (let i = 0; i < ends.length; i++) {
+    for (let i = 0; i < n; i++) {
       while (ends[j]! + ctx.o.timeWaitSeconds <= ends[i]!) j++;
       peak = Math.max(peak, i - j + 1);
     }
-    const asClient = streams.filter((s) => side[s] === clientSide(ctx, s)).length;
     // Ports run out per destination (ip:port): the busiest destination bounds the risk.
-    const perDest = groupByEndpoint(ctx, streams, (s) => side[s]! ^ 1, true);
-    const busiest = maxOf([...perDest.values()].map((l) => l.length));
+    const busiestConnections = busiest.count(streams, destAddress, destPort, (s) => side[s]! ^ 1);
     const share = peak / ctx.o.ephemeralPorts;
-    const durations = streams.map((s) => streamEnd(ctx, s) - streamStart(ctx, s)).sort((x, y) => x - y);
+    const closer = ids.hostName(groups.key[g]!);
     push(ctx, {
       code: 'tcp.time_wait.churn',
       severity: asClient > 0 && share >= 0.5 ? 'warning' : 'info',
       category: 'network',
-      message: `${closer} actively closed ${streams.length} short connections (median ${r3(durations[durations.length >> 1]!)} s): about ${peak} sockets at once in TIME_WAIT (assuming ${ctx.o.timeWaitSeconds} s), ${Math.round(share * 1000) / 10}% of ${ctx.o.ephemeralPorts} ephemeral ports`,
+      message: `${closer} actively closed ${n} short connections (median ${r3(kthSmallest(durations, n >> 1))} s): about ${peak} sockets at once in TIME_WAIT (assuming ${ctx.o.timeWaitSeconds} s), ${Math.round(share * 1000) / 10}% of ${ctx.o.ephemeralPorts} ephemeral ports`,
       explanation:
         'The side that sends the first FIN keeps each connection in TIME_WAIT for 2*MSL (60 s on Linux) after closing. A ' +
         'client that opens and closes many short connections to the same server piles them up; when they approach the ' +
@@ -607,17 +715,112 @@ function timeWaitChurn(ctx: Ctx): void {
         'the server close first.',
       endpoint: closer,
       streams,
-      frames: streams.slice(0, MAX_FRAMES_LISTED).map((s) => a.flows.lastFrame[s]!),
-      window: windowOf(ctx, streams),
+      frames: framesOf(streams, (s) => flows.lastFrame[s]!),
+      window: { start: r3(start), end: r3(end) },
       metrics: {
-        connections: streams.length,
+        connections: n,
         peakTimeWait: peak,
         assumedTimeWaitSeconds: ctx.o.timeWaitSeconds,
         ephemeralPortShare: Math.round(share * 10000) / 10000,
         asClient,
-        busiestDestinationConnections: busiest,
+        busiestDestinationConnections: busiestConnections,
       },
     });
+  }
+}
+
+/** The k-th smallest value of xs (0-based): what xs sorted ascending holds at k. Reorders xs; O(n), no sort. */
+function kthSmallest(xs: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = xs.length - 1;
+  while (lo < hi) {
+    const pivot = xs[(lo + hi) >> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (xs[i]! < pivot) i++;
+      while (xs[j]! > pivot) j--;
+      if (i <= j) {
+        const t = xs[i]!;
+        xs[i] = xs[j]!;
+        xs[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return xs[k]!;
+  }
+  return xs[k]!;
+}
+
+const V4_KEYS = 4294967296;
+
+/**
+ * The most connections a group of streams has to one destination (`ip:port`). Destinations are often all distinct
+ * (a server's clients, each on its own port), so they are not numbered: members are bucketed by destination port
+ * (a counting sort), and addresses (flow-table address keys, exact for IPv4) are compared only within the port
+ * buckets big enough to beat the best so far.
+ */
+class BusiestDestination {
+  private readonly perPort = new Int32Array(65536);
+  private readonly at = new Int32Array(65536);
+
+  constructor(private readonly ctx: Ctx) {}
+
+  /** `address[i]` and `port[i]` are the destination of `streams[i]`, at the side `side(s)`. */
+  count(streams: Int32Array, address: Float64Array, port: Int32Array, side: (s: number) => number): number {
+    const { perPort, at } = this;
+    const n = streams.length;
+    const ports: number[] = [];
+    for (let i = 0; i < n; i++) if (perPort[port[i]!]!++ === 0) ports.push(port[i]!);
+    let offset = 0;
+    for (const p of ports) {
+      at[p] = offset;
+      offset += perPort[p]!;
+    }
+    const byPort = new Int32Array(n); // member indices, bucketed by port
+    for (let i = 0; i < n; i++) byPort[at[port[i]!]!++] = i;
+    let best = 0;
+    for (const p of ports) {
+      const size = perPort[p]!;
+      const end = at[p]!;
+      perPort[p] = 0;
+      if (size > best) best = Math.max(best, this.commonestAddress(byPort, end - size, end, streams, address, side));
+    }
+    return best;
+  }
+
+  /** How many of the members `members[from .. to)` share the commonest address. */
+  private commonestAddress(members: Int32Array, from: number, to: number, streams: Int32Array, address: Float64Array, side: (s: number) => number): number {
+    const same = (i: number, j: number) => address[i] === address[j] && (address[i]! < V4_KEYS || this.sameIpv6(streams[i]!, streams[j]!, side));
+    if (to - from <= 8) {
+      let best = 1;
+      for (let a = from; a < to; a++) {
+        let count = 1;
+        for (let b = a + 1; b < to; b++) if (same(members[a]!, members[b]!)) count++;
+        if (count > best) best = count;
+      }
+      return best;
+    }
+    // A big bucket (many connections to one port, a server's): few distinct addresses, numbered exactly.
+    const ids = this.ctx.ids;
+    const counts = new Map<number, number>();
+    let best = 0;
+    for (let a = from; a < to; a++) {
+      const i = members[a]!;
+      const key = address[i]! < V4_KEYS ? address[i]! : V4_KEYS * 2 + ids.host(streams[i]!, side(streams[i]!));
+      const c = (counts.get(key) ?? 0) + 1;
+      counts.set(key, c);
+      if (c > best) best = c;
+    }
+    return best;
+  }
+
+  private sameIpv6(s1: number, s2: number, side: (s: number) => number): boolean {
+    const ids = this.ctx.ids;
+    return ids.host(s1, side(s1)) === ids.host(s2, side(s2));
   }
 }
 
@@ -672,32 +875,32 @@ function retransmissionStorms(ctx: Ctx): void {
 function rstStorms(ctx: Ctx): void {
   const c = ctx.in.collector;
   const o = ctx.o;
-  // Count resets per (sending host, bucket); a storm is a run of hot buckets of one host. Hosts are keyed by number
-  // (addressKey); only hosts with a hot bucket get their text, and IPv6 hash keys are re-split by it.
-  const f = ctx.in.analysis.flows;
-  const perKey = new Map<number, Map<number, number[]>>();
-  for (let k = 0; k < c.rstCount; k++) {
-    const s = c.rstStream[k]!;
-    if (ctx.explained[s]) continue; // a scan's RST answers are the scan's story
-    const key = f.addressKey(s, c.rstSide[k]!);
-    const b = Math.floor(c.rstTime[k]! / o.rstStormBucketSeconds);
-    let m = perKey.get(key);
-    if (!m) perKey.set(key, (m = new Map()));
-    const l = m.get(b);
-    if (l) l.push(k);
-    else m.set(b, [k]);
+  const ids = ctx.ids;
+  // Count resets per (sending host, bucket); a storm is a run of hot buckets of one host. Only hosts that sent
+  // enough resets in all can have a hot bucket: the others are never bucketed.
+  const resets: number[] = [];
+  for (let k = 0; k < c.rstCount; k++) if (!ctx.explained[c.rstStream[k]!]) resets.push(k); // a scan's RST answers are the scan's story
+  const hostOf = new Int32Array(c.rstCount).fill(-1);
+  for (const k of ids.maybeInBigGroups(resets, (k) => c.rstStream[k]!, (k) => c.rstSide[k]!, false, o.rstStormMinResets)) {
+    hostOf[k] = ids.host(c.rstStream[k]!, c.rstSide[k]!);
   }
-  const perHost = new Map<string, Map<number, number[]>>();
-  for (const [key, buckets] of perKey) {
-    if (![...buckets.values()].some((l) => l.length >= o.rstStormMinResets)) continue;
-    for (const [b, list] of buckets) {
-      const parts = key >= 4294967296 ? groupBy(list, (k) => host(ctx, c.rstStream[k]!, c.rstSide[k]!)) : new Map([[host(ctx, c.rstStream[list[0]!]!, c.rstSide[list[0]!]!), list]]);
-      for (const [h, l] of parts) {
-        let m = perHost.get(h);
-        if (!m) perHost.set(h, (m = new Map()));
-        m.set(b, l);
-      }
-    }
+  const total = new Int32Array(ids.hostCount);
+  const hosts: number[] = []; // in order of their first reset
+  for (let k = 0; k < c.rstCount; k++) {
+    const h = hostOf[k]!;
+    if (h >= 0 && total[h]!++ === 0) hosts.push(h);
+  }
+  const perHost = new Map<number, Map<number, number[]>>();
+  for (const h of hosts) if (total[h]! >= o.rstStormMinResets) perHost.set(h, new Map());
+  if (perHost.size === 0) return;
+  for (let k = 0; k < c.rstCount; k++) {
+    const h = hostOf[k]!;
+    if (h < 0 || total[h]! < o.rstStormMinResets) continue;
+    const buckets = perHost.get(h)!;
+    const b = Math.floor(c.rstTime[k]! / o.rstStormBucketSeconds);
+    const l = buckets.get(b);
+    if (l) l.push(k);
+    else buckets.set(b, [k]);
   }
   for (const [h, buckets] of perHost) {
     const hot = [...buckets.entries()].filter(([, l]) => l.length >= o.rstStormMinResets).sort((x, y) => x[0] - y[0]);
@@ -706,15 +909,16 @@ function rstStorms(ctx: Ctx): void {
     const streams = [...new Set(events.map((k) => c.rstStream[k]!))];
     const start = hot[0]![0] * o.rstStormBucketSeconds;
     const end = (hot[hot.length - 1]![0] + 1) * o.rstStormBucketSeconds;
+    const host = ids.hostName(h);
     push(ctx, {
       code: 'tcp.rst.storm',
       severity: 'warning',
       category: 'network',
-      message: `${h} sent ${events.length} resets between ${r3(start)} s and ${r3(end)} s across ${plural(streams.length, 'connection')}`,
+      message: `${host} sent ${events.length} resets between ${r3(start)} s and ${r3(end)} s across ${plural(streams.length, 'connection')}`,
       explanation:
         'A burst of resets from one host: a service crashing or restarting and aborting its connections, a load balancer or ' +
         'firewall killing idle or unknown flows, connections refused en masse, or injected resets.',
-      endpoint: h,
+      endpoint: host,
       streams,
       frames: events.slice(0, MAX_FRAMES_LISTED).map((k) => c.rstFrame[k]!),
       window: { start: r3(start), end: r3(end) },
@@ -726,15 +930,13 @@ function rstStorms(ctx: Ctx): void {
 function zeroWindowStalls(ctx: Ctx): void {
   const c = ctx.in.collector;
   const how = ['the window reopened', 'a reset ended it', 'a FIN ended it', 'it lasted until the capture ended'];
-  const byReceiver = new Map<string, number[]>();
-  for (let k = 0; k < c.stallCount; k++) {
-    if (c.stallEnd[k]! - c.stallStart[k]! < ctx.o.zeroWindowMinSeconds) continue;
-    const e = ep(ctx, c.stallStream[k]!, c.stallSide[k]!);
-    const l = byReceiver.get(e);
-    if (l) l.push(k);
-    else byReceiver.set(e, [k]);
-  }
-  for (const [receiver, list] of byReceiver) {
+  const long: number[] = [];
+  for (let k = 0; k < c.stallCount; k++) if (c.stallEnd[k]! - c.stallStart[k]! >= ctx.o.zeroWindowMinSeconds) long.push(k);
+  const ids = ctx.ids;
+  const byReceiver = groupBy(long, (k) => ids.endpoint(c.stallStream[k]!, c.stallSide[k]!), () => ids.endpointCount);
+  for (let g = 0; g < byReceiver.count; g++) {
+    const list = [...members(byReceiver, g)];
+    const receiver = ids.endpointName(byReceiver.key[g]!);
     const longest = list.reduce((m, k) => (c.stallEnd[k]! - c.stallStart[k]! > c.stallEnd[m]! - c.stallStart[m]! ? k : m), list[0]!);
     const total = list.reduce((sum, k) => sum + c.stallEnd[k]! - c.stallStart[k]!, 0);
     const probes = list.reduce((sum, k) => sum + c.stallProbes[k]!, 0);
@@ -760,23 +962,33 @@ function zeroWindowStalls(ctx: Ctx): void {
 
 function halfOpen(ctx: Ctx): void {
   const c = ctx.in.collector;
-  const a = ctx.in.analysis;
   const hits: number[] = [];
-  const side = new Uint8Array(a.flows.count);
-  for (let s = 0; s < Math.min(a.flows.count, c.streamCapacity); s++) {
-    if (ctx.explained[s]) continue;
-    for (let x = 0; x < 2; x++) {
-      const i = s * 2 + x;
-      if (c.runLength[i]! < ctx.o.halfOpenMinRetransmissions) continue;
-      // Silence: nothing from the peer after the run began (a peer packet resets the run), so it ran into the void.
-      side[s] = x;
-      hits.push(s);
-      break;
-    }
+  const side = new Map<number, number>();
+  const { silent, silentSide } = ctx.census;
+  for (let i = 0; i < silent.length; i++) {
+    // Silence: nothing from the peer after the run began (a peer packet resets the run), so it ran into the void.
+    if (ctx.explained[silent[i]!]) continue;
+    hits.push(silent[i]!);
+    side.set(silent[i]!, silentSide[i]!);
   }
-  for (const [peer, streams] of groupByEndpoint(ctx, hits, (s) => side[s]! ^ 1, true)) {
-    const retrans = streams.reduce((sum, s) => sum + c.runLength[s * 2 + side[s]!]!, 0);
-    const endedByRst = streams.filter((s) => c.firstRstSide[s] !== 255).length;
+  const groups = byEndpoint(ctx, hits, (s) => side.get(s)! ^ 1);
+  for (let g = 0; g < groups.count; g++) {
+    const streams = members(groups, g);
+    const peer = ctx.ids.endpointName(groups.key[g]!);
+    let retrans = 0;
+    let endedByRst = 0;
+    let start = Infinity;
+    let end = -Infinity;
+    for (const s of streams) {
+      retrans += c.runLength(s, side.get(s)!);
+      if (c.hasRst(s)) endedByRst++;
+      // Run times follow file order, which may step back in time: take both ends so the window runs forwards.
+      const run = c.run(s, side.get(s)!)!;
+      if (run.firstTime < start) start = run.firstTime;
+      if (run.lastTime < start) start = run.lastTime;
+      if (run.firstTime > end) end = run.firstTime;
+      if (run.lastTime > end) end = run.lastTime;
+    }
     push(ctx, {
       code: 'tcp.half_open',
       severity: 'warning',
@@ -788,12 +1000,8 @@ function halfOpen(ctx: Ctx): void {
         '(tcp_retries2, about 15 minutes on Linux) unless a user timeout or keep-alive ends it sooner.',
       endpoint: peer,
       streams,
-      frames: streams.slice(0, MAX_FRAMES_LISTED).map((s) => c.runFirstFrame[s * 2 + side[s]!]!),
-      window: {
-        // Run times follow file order, which may step back in time: take both ends so the window runs forwards.
-        start: r3(minOf(streams.flatMap((s) => [c.runFirstTime[s * 2 + side[s]!]!, c.runLastTime[s * 2 + side[s]!]!]))),
-        end: r3(maxOf(streams.flatMap((s) => [c.runFirstTime[s * 2 + side[s]!]!, c.runLastTime[s * 2 + side[s]!]!]))),
-      },
+      frames: framesOf(streams, (s) => c.run(s, side.get(s)!)!.firstFrame),
+      window: { start: r3(start), end: r3(end) },
       metrics: { connections: streams.length, unansweredRetransmissions: retrans, endedByReset: endedByRst, captureEnd: r3(captureEnd(ctx)) },
     });
   }

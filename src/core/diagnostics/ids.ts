@@ -1,0 +1,339 @@
+import type { FlowTable } from '../analysis/flowTable';
+import { endpointString, ipString } from '../util/format';
+import { grow } from '../util/typed';
+
+/**
+ * Dense numbers for the addresses and endpoints (address and port) of streams, so the rules group a million streams
+ * without a string or a Map entry per stream: equal numbers for equal addresses, exactly (IPv6 included), numbered
+ * in the order they are first asked for. Text is made once per number, only for the groups that become findings.
+ */
+
+function mix(h: number, w: number): number {
+  h ^= Math.imul(w, 0xcc9e2d51);
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+/**
+ * Interns fixed-width tuples of 32-bit words: fill `key`, call `intern()`. Open addressing over one typed array
+ * whose slots hold the tuple itself beside its number, so a lookup reads one place in memory, not two.
+ */
+export class TupleIds {
+  count = 0;
+  /** The tuple to look up or add. */
+  readonly key: Int32Array;
+  private readonly stride: number;
+  private slots: Int32Array; // per slot: number + 1 (0 = empty), then the tuple
+  private mask: number;
+  private byId: Int32Array; // the tuples in number order
+
+  constructor(private readonly width: number) {
+    this.key = new Int32Array(width);
+    this.stride = width + 1;
+    this.slots = new Int32Array(2048 * this.stride);
+    this.mask = 2047;
+    this.byId = new Int32Array(1024 * width);
+  }
+
+  intern(): number {
+    const w = this.width;
+    const key = this.key;
+    const slots = this.slots;
+    const stride = this.stride;
+    for (let slot = hashOf(key, 0, w) & this.mask; ; slot = (slot + 1) & this.mask) {
+      const at = slot * stride;
+      const e = slots[at]!;
+      if (e === 0) return this.add(slot);
+      let i = 0;
+      while (i < w && slots[at + 1 + i] === key[i]) i++;
+      if (i === w) return e - 1;
+    }
+  }
+
+  /** Word i of the tuple numbered id. */
+  word(id: number, i: number): number {
+    return this.byId[id * this.width + i]!;
+  }
+
+  private add(slot: number): number {
+    const id = this.count++;
+    const w = this.width;
+    if ((id + 1) * w > this.byId.length) this.byId = grow(this.byId, this.byId.length * 2);
+    this.byId.set(this.key, id * w);
+    const at = slot * this.stride;
+    this.slots[at] = id + 1;
+    this.slots.set(this.key, at + 1);
+    if (this.count * 2 > this.mask + 1) this.rehash();
+    return id;
+  }
+
+  private rehash(): void {
+    const w = this.width;
+    const stride = this.stride;
+    const size = (this.mask + 1) * 2;
+    const slots = new Int32Array(size * stride);
+    const mask = size - 1;
+    for (let id = 0; id < this.count; id++) {
+      let slot = hashOf(this.byId, id * w, w) & mask;
+      while (slots[slot * stride] !== 0) slot = (slot + 1) & mask;
+      slots[slot * stride] = id + 1;
+      slots.set(this.byId.subarray(id * w, id * w + w), slot * stride + 1);
+    }
+    this.slots = slots;
+    this.mask = mask;
+  }
+}
+
+function hashOf(words: Int32Array, from: number, w: number): number {
+  let h = 0x2545f491;
+  for (let i = 0; i < w; i++) h = mix(h, words[from + i]!);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x7feb352d);
+  h ^= h >>> 15;
+  return h;
+}
+
+const V4_LIMIT = 4294967296;
+/** Cells of the counts maybeInBigGroups keeps: small enough to stay in cache, enough for 100 000s of addresses. */
+export const SKETCH_CELLS = 1 << 16;
+
+/** The count cell of a stream side's address (with its port when `withPort`): equal addresses share a cell. */
+export function sketchCell(flows: FlowTable, s: number, side: number, withPort: boolean): number {
+  const key = flows.addressKey(s, side);
+  let h = key < V4_LIMIT ? key | 0 : mix(0x3c6ef372, (key - V4_LIMIT) | 0);
+  if (withPort) h = mix(h, flows.port(s, side));
+  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
+  h = Math.imul(h ^ (h >>> 12), 0x297a2d39);
+  return (h ^ (h >>> 15)) & (SKETCH_CELLS - 1);
+}
+
+/** Address and endpoint numbers of the streams of one flow table, memoised per stream side. */
+export class StreamIds {
+  private readonly addrs = new TupleIds(5); // version, 4 address words
+  private readonly eps = new TupleIds(2); // address number, port
+  private readonly pairs = new TupleIds(2);
+  private hostMemo: Int32Array; // (stream * 2 + side) -> number + 1
+  private sketch: Int32Array | undefined;
+  private epMemo: Int32Array;
+  // IPv4 addresses seen lately (servers recur on every other stream): address -> number, direct-mapped.
+  private readonly recentAddr = new Float64Array(1024).fill(-1);
+  private readonly recentId = new Int32Array(1024);
+  private readonly hostNames: string[] = [];
+  private readonly epNames: string[] = [];
+
+  constructor(private readonly flows: FlowTable) {
+    this.hostMemo = new Int32Array(flows.count * 2);
+    this.epMemo = new Int32Array(flows.count * 2);
+  }
+
+  get hostCount(): number {
+    return this.addrs.count;
+  }
+
+  get endpointCount(): number {
+    return this.eps.count;
+  }
+
+  get pairCount(): number {
+    return this.pairs.count;
+  }
+
+  /** The address of a stream's side. */
+  host(s: number, side: number): number {
+    const m = s * 2 + side;
+    const known = this.hostMemo[m]!;
+    if (known !== 0) return known - 1;
+    // addressKey is the address itself for IPv4 (recent ones are remembered: a server recurs on every other
+    // stream); for IPv6 a hash, so the words are read for those only.
+    const k = this.flows.addressKey(s, side);
+    let id: number;
+    if (k < V4_LIMIT) {
+      const r = (k ^ (k >>> 10)) & 1023;
+      if (this.recentAddr[r] === k) {
+        id = this.recentId[r]!;
+      } else {
+        const key = this.addrs.key;
+        key[0] = 4;
+        key[1] = k;
+        key[2] = key[3] = key[4] = 0;
+        id = this.addrs.intern();
+        this.recentAddr[r] = k;
+        this.recentId[r] = id;
+      }
+    } else {
+      const e = this.flows.endpoint(s, side);
+      const key = this.addrs.key;
+      key[0] = e.version;
+      key[1] = e.words[0];
+      key[2] = e.words[1];
+      key[3] = e.words[2];
+      key[4] = e.words[3];
+      id = this.addrs.intern();
+    }
+    this.hostMemo[m] = id + 1;
+    return id;
+  }
+
+  /** The address and port of a stream's side. */
+  endpoint(s: number, side: number): number {
+    const m = s * 2 + side;
+    const known = this.epMemo[m]!;
+    if (known !== 0) return known - 1;
+    const key = this.eps.key;
+    key[0] = this.host(s, side);
+    key[1] = this.flows.port(s, side);
+    const id = this.eps.intern();
+    this.epMemo[m] = id + 1;
+    return id;
+  }
+
+  /**
+   * The items of `list`, in order, whose address (with its port when `withPort`) at the side `side(item)` of stream
+   * `stream(item)` may be shared by at least `minGroup` items: counts per hashed address, never below the true
+   * count. Rules that only care about big groups call it first, so the addresses of small groups (most clients)
+   * are never numbered.
+   */
+  maybeInBigGroups(
+    list: ArrayLike<number>,
+    stream: (item: number) => number,
+    side: (item: number) => number,
+    withPort: boolean,
+    minGroup: number,
+  ): number[] {
+    const n = list.length;
+    const out: number[] = [];
+    if (minGroup <= 1) {
+      for (let k = 0; k < n; k++) out.push(list[k]!);
+      return out;
+    }
+    if (n < minGroup) return out;
+    const cells = (this.sketch ??= new Int32Array(SKETCH_CELLS));
+    cells.fill(0);
+    const cell = new Int32Array(n);
+    for (let k = 0; k < n; k++) {
+      cell[k] = sketchCell(this.flows, stream(list[k]!), side(list[k]!), withPort);
+      cells[cell[k]!]!++;
+    }
+    for (let k = 0; k < n; k++) if (cells[cell[k]!]! >= minGroup) out.push(list[k]!);
+    return out;
+  }
+
+  /** A number for an ordered pair of numbers (two hosts, say). */
+  pair(a: number, b: number): number {
+    this.pairs.key[0] = a;
+    this.pairs.key[1] = b;
+    return this.pairs.intern();
+  }
+
+  pairFirst(id: number): number {
+    return this.pairs.word(id, 0);
+  }
+
+  pairSecond(id: number): number {
+    return this.pairs.word(id, 1);
+  }
+
+  /** `ip` text of an address number. */
+  hostName(id: number): string {
+    let v = this.hostNames[id];
+    if (v === undefined) {
+      const a = this.addrs;
+      v = ipString(a.word(id, 0), [a.word(id, 1) >>> 0, a.word(id, 2) >>> 0, a.word(id, 3) >>> 0, a.word(id, 4) >>> 0]);
+      this.hostNames[id] = v;
+    }
+    return v;
+  }
+
+  /** `ip:port` text of an endpoint number. */
+  endpointName(id: number): string {
+    let v = this.epNames[id];
+    if (v === undefined) {
+      const a = this.addrs;
+      const h = this.eps.word(id, 0);
+      const words = [a.word(h, 1) >>> 0, a.word(h, 2) >>> 0, a.word(h, 3) >>> 0, a.word(h, 4) >>> 0];
+      v = endpointString(a.word(h, 0), words, this.eps.word(id, 1));
+      this.epNames[id] = v;
+    }
+    return v;
+  }
+
+  portOfEndpoint(id: number): number {
+    return this.eps.word(id, 1);
+  }
+}
+
+/**
+ * Items grouped by a number: groups in the order their first item comes, items of group g in
+ * `items[start[g] .. start[g + 1])` in their original order.
+ */
+export interface Groups {
+  count: number;
+  /** The number each group stands for. */
+  key: Int32Array;
+  start: Int32Array;
+  items: Int32Array;
+  /** The group of each item of the list grouped, -1 for items of groups left out. */
+  groupOf: Int32Array;
+}
+
+/**
+ * Groups `list` by `idOf(item)` (a dense number below `idLimit`), keeping only groups of at least `minGroup` items.
+ * Two passes over typed arrays (count, then place), no Map and no array per group.
+ */
+export function groupBy(list: ArrayLike<number>, idOf: (item: number) => number, idLimit: () => number, minGroup = 1): Groups {
+  const n = list.length;
+  const ids = new Int32Array(n);
+  for (let k = 0; k < n; k++) ids[k] = idOf(list[k]!);
+  const ordinal = new Int32Array(idLimit()).fill(-1);
+  let key = new Int32Array(64);
+  let size = new Int32Array(64);
+  let count = 0;
+  for (let k = 0; k < n; k++) {
+    const id = ids[k]!;
+    let o = ordinal[id]!;
+    if (o < 0) {
+      o = count++;
+      if (o === key.length) {
+        key = grow(key, o * 2);
+        size = grow(size, o * 2);
+      }
+      ordinal[id] = o;
+      key[o] = id;
+    }
+    size[o]!++;
+  }
+  // Renumber the groups that are big enough, in order.
+  const keep = new Int32Array(count);
+  let kept = 0;
+  for (let o = 0; o < count; o++) keep[o] = size[o]! >= minGroup ? kept++ : -1;
+  const start = new Int32Array(kept + 1);
+  const outKey = new Int32Array(kept);
+  for (let o = 0; o < count; o++) {
+    const g = keep[o]!;
+    if (g < 0) continue;
+    outKey[g] = key[o]!;
+    start[g + 1] = size[o]!;
+  }
+  for (let g = 0; g < kept; g++) start[g + 1]! += start[g]!;
+  const items = new Int32Array(start[kept]!);
+  const at = start.slice(0, kept);
+  const groupOf = ids; // reused: each id is read just before its place is overwritten
+  for (let k = 0; k < n; k++) {
+    const g = keep[ordinal[ids[k]!]!]!;
+    groupOf[k] = g;
+    if (g >= 0) items[at[g]!++] = list[k]!;
+  }
+  return { count: kept, key: outKey, start, items, groupOf };
+}
+
+/** The items of `list`, in their order, whose group (by `idOf`, as for groupBy) has at least `minGroup` items. */
+export function inGroupsOf(list: ArrayLike<number>, idOf: (item: number) => number, idLimit: () => number, minGroup: number): number[] {
+  const n = list.length;
+  const ids = new Int32Array(n);
+  for (let k = 0; k < n; k++) ids[k] = idOf(list[k]!);
+  const size = new Int32Array(idLimit());
+  for (let k = 0; k < n; k++) size[ids[k]!]!++;
+  const out: number[] = [];
+  for (let k = 0; k < n; k++) if (size[ids[k]!]! >= minGroup) out.push(list[k]!);
+  return out;
+}
