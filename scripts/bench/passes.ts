@@ -32,13 +32,14 @@ function fullPass(description: string, withoutDiagnostics: boolean): BenchPass {
 
 export const PASSES: Record<string, BenchPass> = {
   flows: { description: 'read + decode + flow table (no packet index, no observers)', options: () => ({}) },
-  full: fullPass('flows + Wireshark flags, endpoint states, Zeek, handshakes, RTT, diagnostics', false),
-  'full-nodiag': fullPass('the full analysis without the diagnostics collector and rules', true),
-  'full-2t': { description: 'the full analysis as the CLI runs it: reader and analysis in two threads', run: (file) => analyzeFile(file).capture },
+  // Each -nodiag pass comes before its pass with diagnostics: the table states what they add.
+  'full-nodiag': fullPass('one thread: flows + Wireshark flags, endpoint states, Zeek, handshakes, RTT', true),
+  full: fullPass('full-nodiag + the diagnostics collector and rules', false),
   'full-2t-nodiag': {
-    description: 'full-2t without the diagnostics collector and rules',
+    description: 'the full analysis as the CLI and the extension run it: reader and analysis in two threads',
     run: (file) => analyzeFile(file, { withoutDiagnostics: true }).capture,
   },
+  'full-2t': { description: 'full-2t-nodiag + the diagnostics collector and rules', run: (file) => analyzeFile(file).capture },
 };
 
 /** What a child reports on its last stdout line. */
