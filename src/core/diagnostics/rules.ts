@@ -344,7 +344,7 @@ function captureQuality(ctx: Ctx): void {
       code: 'packet.malformed',
       severity: 'warning',
       category: 'packet',
-      message: `${plural(p.malformed, 'packet')} are malformed (first: frame ${ex[0]?.frameNumber}, ${ex[0]?.layer}: ${ex[0]?.reason})`,
+      message: `${plural(p.malformed, 'packet')} ${p.malformed === 1 ? 'is' : 'are'} malformed (first: frame ${ex[0]?.frameNumber}, ${ex[0]?.layer}: ${ex[0]?.reason})`,
       explanation:
         'These packets contradict themselves (a header length that cannot be, a length beyond the data). They were counted and ' +
         'skipped by the TCP analysis; the rest of the capture was analysed normally. Crafted traffic, scanners and broken ' +
