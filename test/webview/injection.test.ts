@@ -5,23 +5,17 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { webviewHtml } from '../../src/extension/webviewHtml';
 import { CaptureModel } from '../../src/extension/captureModel';
 import { installFakeHost, type FakeHostConfig } from './fakeHost';
-import { chromiumPath, launchChromium } from '../support/chromium';
+import { launchChromium } from '../support/chromium';
+import { ORIGIN, missingWebview, serveWebview } from './page';
 import { EPB_FORGED_ESCAPED, HOSTILE, hostileCapture } from '../support/hostile';
 
-const ORIGIN = 'http://tcpscope.test';
-const dist = resolve(process.env.TCPSCOPE_DIST || 'dist', 'webview');
-const missing = !existsSync(chromiumPath)
-  ? `no chromium at ${chromiumPath} (apt-get install -y chromium)`
-  : !existsSync(join(dist, 'main.js'))
-    ? `no webview bundle in ${dist} (npm run build)`
-    : '';
+const missing = missingWebview;
 
 const FILE_NAME = `<img src=x onerror="window.__pwned='file_name'">.pcapng`;
 
@@ -60,17 +54,7 @@ async function open(browser: Browser, config: FakeHostConfig, nonce: string): Pr
     void d.dismiss();
   });
   page.on('pageerror', (e) => errors.push(String(e)));
-  await page.route('**/*', async (route) => {
-    const url = new URL(route.request().url());
-    if (url.origin !== ORIGIN) return route.abort();
-    if (url.pathname === '/') {
-      const html = webviewHtml({ cspSource: ORIGIN, nonce, scriptUri: `${ORIGIN}/main.js`, styleUri: `${ORIGIN}/main.css`, title: config.fileName });
-      return route.fulfill({ contentType: 'text/html', body: html });
-    }
-    const file = join(dist, url.pathname.replace(/^\/+/, ''));
-    if (!file.startsWith(dist) || !existsSync(file)) return route.fulfill({ status: 404, body: '' });
-    return route.fulfill({ contentType: file.endsWith('.css') ? 'text/css' : 'text/javascript', body: readFileSync(file) });
-  });
+  await serveWebview(page, nonce, config.fileName);
   await page.addInitScript({ content: `(${installFakeHost.toString()})(${JSON.stringify(config)});` });
   await page.goto(`${ORIGIN}/`);
   return { page, requests, dialogs, errors };

@@ -5,25 +5,17 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { webviewHtml } from '../../src/extension/webviewHtml';
 import { CaptureModel } from '../../src/extension/captureModel';
-import { chromiumPath, launchChromium } from '../support/chromium';
+import { launchChromium } from '../support/chromium';
+import { ORIGIN, missingWebview, serveWebview } from './page';
 import { sharedCapturesDir } from '../support/shared';
 
-const ORIGIN = 'http://tcpscope.test';
-const dist = resolve(process.env.TCPSCOPE_DIST || 'dist', 'webview');
 const captures = sharedCapturesDir();
 const results = resolve('test-results');
-const missing = !existsSync(chromiumPath)
-  ? `no chromium at ${chromiumPath}`
-  : !existsSync(join(dist, 'main.js'))
-    ? `no webview bundle in ${dist} (npm run build)`
-    : !captures
-      ? 'no shared captures (set TCPSCOPE_CAPTURES)'
-      : '';
+const missing = missingWebview || (!captures ? 'no shared captures (set TCPSCOPE_CAPTURES)' : '');
 
 /** VS Code's Default Dark Modern values for the variables the webview reads. */
 const DARK_MODERN: Record<string, string> = {
@@ -109,16 +101,7 @@ async function openCapture(name: string): Promise<{ page: Page; model: CaptureMo
   const errors: string[] = [];
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   page.on('pageerror', (e) => errors.push(String(e)));
-  await page.route('**/*', async (route) => {
-    const url = new URL(route.request().url());
-    if (url.origin !== ORIGIN) return route.abort();
-    if (url.pathname === '/') {
-      return route.fulfill({ contentType: 'text/html', body: webviewHtml({ cspSource: ORIGIN, nonce, scriptUri: `${ORIGIN}/main.js`, styleUri: `${ORIGIN}/main.css`, title: name }) });
-    }
-    const file = join(dist, url.pathname.replace(/^\/+/, ''));
-    if (!file.startsWith(dist) || !existsSync(file)) return route.fulfill({ status: 404, body: '' });
-    return route.fulfill({ contentType: file.endsWith('.css') ? 'text/css' : 'text/javascript', body: readFileSync(file) });
-  });
+  await serveWebview(page, nonce, name);
   // Replies go back as messages, like VS Code's: the webview cannot tell this host from the real one.
   await page.exposeBinding('__realHost', (_source, m: Msg): Msg[] => {
     if (m.kind === 'notification') {

@@ -3,22 +3,17 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { contentSecurityPolicy, webviewHtml } from '../../src/extension/webviewHtml';
+import { contentSecurityPolicy } from '../../src/extension/webviewHtml';
 import { installFakeHost, type FakeHostConfig } from './fakeHost';
-import { chromiumPath, launchChromium } from '../support/chromium';
+import { launchChromium } from '../support/chromium';
+import { ORIGIN, missingWebview, serveWebview } from './page';
 import { sharedCapturesDir } from '../support/shared';
 import { CaptureModel } from '../../src/extension/captureModel';
 
-const ORIGIN = 'http://tcpscope.test';
-const dist = resolve(process.env.TCPSCOPE_DIST || 'dist', 'webview');
-const missing = !existsSync(chromiumPath)
-  ? `no chromium at ${chromiumPath} (apt-get install -y chromium)`
-  : !existsSync(join(dist, 'main.js'))
-    ? `no webview bundle in ${dist} (npm run build)`
-    : '';
+const missing = missingWebview;
 
 let browser: Browser;
 const nonce = randomBytes(18).toString('base64');
@@ -30,17 +25,7 @@ async function openPage(overrides: Partial<FakeHostConfig> = {}): Promise<Page> 
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   (page as unknown as { errors: string[] }).errors = errors;
-  await page.route('**/*', async (route) => {
-    const url = new URL(route.request().url());
-    if (url.origin !== ORIGIN) return route.abort();
-    if (url.pathname === '/') {
-      const html = webviewHtml({ cspSource: ORIGIN, nonce, scriptUri: `${ORIGIN}/main.js`, styleUri: `${ORIGIN}/main.css`, title: config.fileName });
-      return route.fulfill({ contentType: 'text/html', body: html });
-    }
-    const file = join(dist, url.pathname.replace(/^\/+/, ''));
-    if (!file.startsWith(dist) || !existsSync(file)) return route.fulfill({ status: 404, body: '' });
-    return route.fulfill({ contentType: file.endsWith('.css') ? 'text/css' : 'text/javascript', body: readFileSync(file) });
-  });
+  await serveWebview(page, nonce, config.fileName);
   await page.addInitScript({ content: `(${installFakeHost.toString()})(${JSON.stringify(config)});` });
   await page.goto(`${ORIGIN}/`);
   return page;
