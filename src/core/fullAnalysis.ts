@@ -37,10 +37,17 @@ export interface FullAnalysisOptions extends Omit<AnalyzeOptions, 'observers'> {
   /** Skip the diagnostics collector and rules (to measure what they cost). */
   withoutDiagnostics?: boolean;
   /**
-   * The Zeek tracker runs elsewhere (the reader thread of a parallel pass, which hands it over to finish()): leave
-   * it out of this pass's observers.
+   * Trackers that observe the pass elsewhere (beside the reader of a parallel pass, which hands them over to
+   * finish()): left out of this pass's observers. Only those that need nothing from the sequence analysis.
    */
-  zeekElsewhere?: boolean;
+  elsewhere?: readonly ElsewhereTracker[];
+}
+
+/** The built-in trackers that can run beside the reader of a parallel pass. */
+export type ElsewhereTracker = 'zeek' | 'handshakes';
+export interface ElsewhereParts {
+  zeek?: ZeekConnTracker;
+  handshakes?: HandshakeTracker;
 }
 
 /** The built-in observers of one pass, before the capture is finished. */
@@ -56,14 +63,15 @@ function parts(options: FullAnalysisOptions): Parts {
   const collector = new DiagnosticsCollector(seq, { bucketSeconds: options.diagnostics?.stormBucketSeconds ?? 1 });
   const extra = options.observers?.({ seq, states }) ?? [];
   const diagnostics = !options.withoutDiagnostics;
-  const zeekHere = !options.zeekElsewhere;
+  const zeekHere = !options.elsewhere?.includes('zeek');
+  const handshakesHere = !options.elsewhere?.includes('handshakes');
   // One observer calling each built-in directly: a loop over six observer classes would make its call site
   // megamorphic (V8 inline caches hold four shapes), a dictionary lookup per call, ten million times.
   const builtIn: TcpPacketObserver = {
     onTcpPacket(rec, d, stream, dir, ctx) {
       seq.onTcpPacket(rec, d, stream, dir, ctx);
       states.onTcpPacket(rec, d, stream, dir, ctx);
-      handshakes.onTcpPacket(rec, d, stream, dir, ctx);
+      if (handshakesHere) handshakes.onTcpPacket(rec, d, stream, dir, ctx);
       if (zeekHere) zeek.onTcpPacket(rec, d, stream, dir, ctx);
       rtt.onTcpPacket(rec, d, stream, dir, ctx);
       if (diagnostics) collector.onTcpPacket(rec, d, stream, dir, ctx);
@@ -89,15 +97,15 @@ export function fullAnalysisParts(options: FullAnalysisOptions = {}): {
   observers: TcpPacketObserver[];
   /** The built-in observers, by name (for tools that look inside them, e.g. the memory breakdown). */
   parts: Record<string, object>;
-  /** `zeek`: the tracker that observed the pass elsewhere (with `zeekElsewhere`). */
-  finish(capture: CaptureAnalysis, elsewhere?: { zeek?: ZeekConnTracker }): FullAnalysis;
+  /** `elsewhere`: the trackers that observed the pass elsewhere (see FullAnalysisOptions.elsewhere). */
+  finish(capture: CaptureAnalysis, elsewhere?: ElsewhereParts): FullAnalysis;
 } {
   const p = parts(options);
   const { seq, states, handshakes, zeek, rtt, collector } = p;
   return {
     observers: p.observers,
     parts: { seq, states, handshakes, zeek, rtt, collector },
-    finish: (capture, elsewhere) => complete(capture, elsewhere?.zeek ? { ...p, zeek: elsewhere.zeek } : p, options),
+    finish: (capture, elsewhere) => complete(capture, { ...p, ...elsewhere }, options),
   };
 }
 

@@ -3,6 +3,7 @@ import { analyzeCapture } from '../core/analyzeCapture';
 import { SEGMENT_BYTES, SegmentWriter, segmentBatch, type SegmentBatch } from '../core/analysis/segments';
 import { openFileSource } from './fileSource';
 import { ZeekConnTracker } from '../core/analysis/zeek';
+import { HandshakeTracker } from '../core/analysis/handshake';
 import { typedArrayBuffers } from '../core/util/transfer';
 import { C_CANCEL, C_COUNTS, C_READ, C_STATE, C_WRITTEN, F_BYTES_READ, F_READER_WAIT_MS, F_REF_NSEC, F_REF_SEC, ReaderState, controlViews, type ReaderThreadData } from './segmentRing';
 
@@ -44,13 +45,15 @@ function finish(state: ReaderState): void {
   Atomics.notify(ints, C_WRITTEN);
 }
 
-// Zeek's tracker needs nothing from the sequence analysis, so it can run here and even out the two threads' work.
-const zeek = data.zeekInReader ? new ZeekConnTracker() : undefined;
+// Trackers that need nothing from the sequence analysis can run here to even out the two threads' work.
+const zeek = data.beside.includes('zeek') ? new ZeekConnTracker() : undefined;
+const handshakes = data.beside.includes('handshakes') ? new HandshakeTracker() : undefined;
+const beside = [zeek, handshakes].filter((t): t is NonNullable<typeof t> => t !== undefined);
 let source: ReturnType<typeof openFileSource> | undefined;
 try {
   source = openFileSource(data.path);
   const capture = analyzeCapture(source, {
-    observers: zeek ? [writer, zeek] : [writer],
+    observers: [writer, ...beside],
     keepPacketIndex: data.keepPacketIndex,
     ...(data.chunkSize ? { chunkSize: data.chunkSize } : {}),
     onProgress: (bytes) => void (floats[F_BYTES_READ] = bytes),
@@ -60,9 +63,9 @@ try {
   floats[F_REF_SEC] = capture.refSec;
   floats[F_REF_NSEC] = capture.refNsec;
   const transfer = typedArrayBuffers(capture.flows);
-  if (zeek) transfer.push(...typedArrayBuffers(zeek));
+  for (const t of beside) transfer.push(...typedArrayBuffers(t));
   if (capture.packetIndex) transfer.push(capture.packetIndex.stream.buffer as ArrayBuffer, capture.packetIndex.fileOffset.buffer as ArrayBuffer);
-  data.port.postMessage({ capture, zeek }, transfer);
+  data.port.postMessage({ capture, zeek, handshakes }, transfer);
   finish(ReaderState.Done);
 } catch (e) {
   data.port.postMessage({ error: e instanceof Error ? e.message : String(e) });

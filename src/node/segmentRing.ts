@@ -25,6 +25,8 @@ export const enum ReaderState {
   Failed = 2,
 }
 
+import type { ElsewhereTracker } from '../core/fullAnalysis';
+
 export interface ReaderThreadData {
   path: string;
   /** Where the result (or the error) is posted: read synchronously with receiveMessageOnPort. */
@@ -34,8 +36,8 @@ export interface ReaderThreadData {
   slots: number;
   batchSegments: number;
   keepPacketIndex: boolean;
-  /** Run the Zeek tracker in the reader thread (it hands it over with the result). */
-  zeekInReader: boolean;
+  /** Trackers to run in the reader thread (handed over with the result). */
+  beside: readonly ElsewhereTracker[];
   chunkSize?: number;
 }
 

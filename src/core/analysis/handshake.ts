@@ -4,6 +4,7 @@ import type { PacketContext } from './packetContext';
 import { TCP_ACK, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/packet';
 import { grow } from '../util/typed';
 import { grownCapacity } from '../util/capacity';
+import { reviveAs } from '../util/transfer';
 
 /**
  * Three-way handshake timing per stream: when the SYN, SYN-ACK and final ACK passed the capture point, how long
@@ -60,6 +61,11 @@ export class HandshakeTracker implements TcpPacketObserver {
   private synAckLastNs: Float64Array;
   private ackNs: Float64Array;
   private synAckAckedNs: Float64Array;
+
+  /** A tracker that observed a pass in another thread (see src/node/parallel.ts). */
+  static revive(cloned: unknown): HandshakeTracker {
+    return reviveAs(cloned, HandshakeTracker, (o) => o.hflags instanceof Uint8Array && o.synFirstNs instanceof Float64Array);
+  }
 
   constructor(initialStreams = 1024) {
     const c = (this.cap = initialStreams);
