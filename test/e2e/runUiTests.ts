@@ -76,7 +76,8 @@ async function main(): Promise<number> {
   writeFileSync(join(workspace, 'problems.pcap'), problemCapture());
   writeFileSync(join(workspace, 'hostile.pcapng'), hostileCapture());
   // Large enough (about 500 MB) that its analysis is still running when the notification's Cancel is clicked.
-  await step('generate a large capture', async () => writeLargeCapture(workspace, 0.15));
+  // Big enough that the two-thread analysis is still running when the test reaches Cancel (about 1 GB).
+  await step('generate a large capture', async () => writeLargeCapture(workspace, 0.3));
   const sample = join(repoRoot, 'media', 'sample.pcapng');
   if (existsSync(sample)) copyFileSync(sample, join(workspace, 'sample.pcapng'));
 
@@ -236,7 +237,9 @@ async function main(): Promise<number> {
       // The panel shows the same progress, with its own Cancel.
       await panel(page).locator('#progress-label', { hasText: /Analysing… .* of / }).waitFor({ timeout: 10_000 });
       await shot(page, 'ui-11-large-capture-progress');
-      await cancel.click();
+      // The toast re-renders with every progress update, so it is never "stable" for a pointer click; the
+      // button's own click handler is what a user's click reaches.
+      await cancel.dispatchEvent('click');
       await panel(page).locator('#failure', { hasText: 'cancelled' }).waitFor({ timeout: 10_000 });
       await toast.waitFor({ state: 'detached', timeout: 10_000 });
     });
