@@ -1,6 +1,7 @@
 import './timeline.css';
 import type { FlowOutcome, TimelineRow, TimelineSummary } from '../src/protocol/messages';
 import { clear, el } from './dom';
+import { PagedRows } from './pagedRows';
 import type { Requester } from './flowDetailView';
 import { durationText } from './svg';
 
@@ -60,8 +61,14 @@ export class CaptureTimeline {
   private total = 0;
   private domain: Span = { start: 0, end: 1 };
   private view: Span = { start: 0, end: 1 };
-  private readonly pages = new Map<number, TimelineRow[] | Promise<void>>();
   private generation = 0;
+  private readonly rows = new PagedRows<TimelineRow>({
+    pageSize: PAGE,
+    maxPages: MAX_PAGES,
+    fetch: (offset, count) => this.o.request('timeline/get', { offset, count }),
+    onTotal: (total) => void (this.total = total),
+    onError: (e) => this.o.onError(e),
+  });
   private cursor = -1;
   /** The flow selected in the panel (the Flows table, a finding, the packet list) and its row, -1 until known. */
   private marked = -1;
@@ -152,7 +159,7 @@ export class CaptureTimeline {
   /** A new capture (or re-analysis): forget everything, load again when shown. */
   reset(): void {
     this.generation++;
-    this.pages.clear();
+    this.rows.clear();
     this.summary = null;
     this.loading = null;
     this.total = 0;
@@ -227,7 +234,7 @@ export class CaptureTimeline {
         this.renderLegend(s);
         this.renderFindings(s);
         this.updateSpanLabel();
-        await this.loadPage(0);
+        await this.rows.load(0);
         if (this.marked >= 0) await this.locateMark(gen);
         this.schedule();
       } catch (e) {
@@ -248,29 +255,7 @@ export class CaptureTimeline {
   }
 
   private row(i: number): TimelineRow | undefined {
-    const p = this.pages.get(Math.floor(i / PAGE));
-    return Array.isArray(p) ? p[i % PAGE] : undefined;
-  }
-
-  private loadPage(page: number): Promise<void> {
-    const have = this.pages.get(page);
-    if (Array.isArray(have)) return Promise.resolve();
-    if (have) return have;
-    const gen = this.generation;
-    const p = this.o
-      .request('timeline/get', { offset: page * PAGE, count: PAGE })
-      .then((res) => {
-        if (gen !== this.generation) return;
-        this.total = res.total;
-        this.pages.set(page, res.rows);
-        while (this.pages.size > MAX_PAGES) this.pages.delete(this.pages.keys().next().value!);
-      })
-      .catch((e: unknown) => {
-        if (gen === this.generation) this.pages.delete(page);
-        this.o.onError(e);
-      });
-    this.pages.set(page, p);
-    return p;
+    return this.rows.row(i);
   }
 
   // ---------- geometry ----------
@@ -462,7 +447,7 @@ export class CaptureTimeline {
       const r = this.row(i);
       const y = i * ROW_H - g.virtualTop;
       if (!r) {
-        missing.add(Math.floor(i / PAGE));
+        missing.add(this.rows.pageOf(i));
         continue;
       }
       const x0 = this.x(r.startSeconds, width);
@@ -491,7 +476,7 @@ export class CaptureTimeline {
     this.barsDrawn = bars;
     if (missing.size) {
       const gen = this.generation;
-      void Promise.all([...missing].map((p) => this.loadPage(p))).then(() => {
+      void Promise.all([...missing].map((p) => this.rows.load(p))).then(() => {
         if (gen === this.generation) this.schedule();
       });
     }
@@ -711,7 +696,7 @@ export class CaptureTimeline {
       this.schedule();
     };
     if (this.row(i)) show();
-    else void this.loadPage(Math.floor(i / PAGE)).then(show);
+    else void this.rows.load(this.rows.pageOf(i)).then(show);
     this.schedule();
   }
 

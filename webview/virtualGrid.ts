@@ -1,4 +1,5 @@
 import { el } from './dom';
+import { PagedRows } from './pagedRows';
 
 export interface Column<Row> {
   key: string;
@@ -47,9 +48,15 @@ export class VirtualGrid<Row> {
   private readonly spacer: HTMLElement;
   private readonly header: HTMLElement;
   private readonly pool: HTMLElement[] = [];
-  private readonly pages = new Map<number, Row[] | Promise<void>>();
   private generation = 0;
   private total = 0;
+  private readonly rows = new PagedRows<Row>({
+    pageSize: PAGE,
+    maxPages: MAX_PAGES,
+    fetch: (offset, count) => this.o.fetch(offset, count),
+    onTotal: (total) => void (this.total = total),
+    onError: (e) => console.error('tcpscope: page fetch failed', e),
+  });
   private selected = -1;
   private scheduled = false;
   private sortState: { column: string; descending: boolean } | null = null;
@@ -131,15 +138,14 @@ export class VirtualGrid<Row> {
   /** Drops every cached row and fetches again (new sort, filter or capture). */
   async reset(keepSelection = false): Promise<void> {
     this.generation++;
-    this.pages.clear();
+    this.rows.clear();
     if (!keepSelection) this.selected = -1;
-    await this.loadPage(0);
+    await this.rows.load(0);
     this.render();
   }
 
   row(index: number): Row | undefined {
-    const p = this.pages.get(Math.floor(index / PAGE));
-    return Array.isArray(p) ? p[index % PAGE] : undefined;
+    return this.rows.row(index);
   }
 
   /** Selects a row and scrolls it into view; loads its page first so the caller can read it. */
@@ -148,7 +154,7 @@ export class VirtualGrid<Row> {
     index = Math.max(0, Math.min(this.total - 1, index));
     this.selected = index;
     this.ensureVisible(index);
-    await this.loadPage(Math.floor(index / PAGE));
+    await this.rows.load(this.rows.pageOf(index));
     this.render();
     this.o.onSelect?.(this.row(index), index, how);
   }
@@ -194,27 +200,6 @@ export class VirtualGrid<Row> {
     });
   }
 
-  private loadPage(page: number): Promise<void> {
-    const have = this.pages.get(page);
-    if (Array.isArray(have)) return Promise.resolve();
-    if (have) return have;
-    const gen = this.generation;
-    const p = this.o
-      .fetch(page * PAGE, PAGE)
-      .then((res) => {
-        if (gen !== this.generation) return;
-        this.total = res.total;
-        this.pages.set(page, res.rows);
-        while (this.pages.size > MAX_PAGES) this.pages.delete(this.pages.keys().next().value!);
-      })
-      .catch((e: unknown) => {
-        if (gen === this.generation) this.pages.delete(page);
-        console.error('tcpscope: page fetch failed', e);
-      });
-    this.pages.set(page, p);
-    return p;
-  }
-
   private render(): void {
     const g = this.geometry();
     this.spacer.style.height = `${g.spacerHeight}px`;
@@ -258,8 +243,8 @@ export class VirtualGrid<Row> {
     if (missing) {
       const gen = this.generation;
       const pages = new Set<number>();
-      for (let i = first; i < last; i++) if (this.row(i) === undefined) pages.add(Math.floor(i / PAGE));
-      void Promise.all([...pages].map((p) => this.loadPage(p))).then(() => {
+      for (let i = first; i < last; i++) if (this.row(i) === undefined) pages.add(this.rows.pageOf(i));
+      void Promise.all([...pages].map((p) => this.rows.load(p))).then(() => {
         if (gen === this.generation) this.schedule();
       });
     }
