@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { CaptureModel } from '../../src/extension/captureModel';
-import { installFakeHost, type FakeHostConfig } from './fakeHost';
+import type { FakeHostConfig } from './fakeHost';
 import { launchChromium } from '../support/chromium';
-import { ORIGIN, missingWebview, serveWebview } from './page';
+import { ORIGIN, missingWebview, openWithFakeHost } from './page';
 import { EPB_FORGED_ESCAPED, HOSTILE, hostileCapture } from '../support/hostile';
 
 const missing = missingWebview;
@@ -54,9 +54,7 @@ async function open(browser: Browser, config: FakeHostConfig, nonce: string): Pr
     void d.dismiss();
   });
   page.on('pageerror', (e) => errors.push(String(e)));
-  await serveWebview(page, nonce, config.fileName);
-  await page.addInitScript({ content: `(${installFakeHost.toString()})(${JSON.stringify(config)});` });
-  await page.goto(`${ORIGIN}/`);
+  await openWithFakeHost(page, nonce, config);
   return { page, requests, dialogs, errors };
 }
 

@@ -4,9 +4,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
-import { installFakeHost, type FakeHostConfig } from './fakeHost';
+import type { FakeHostConfig } from './fakeHost';
 import { launchChromium } from '../support/chromium';
-import { ORIGIN, missingWebview, serveWebview } from './page';
+import { missingWebview, openWithFakeHost } from './page';
 
 const missing = missingWebview;
 
@@ -36,9 +36,7 @@ async function openPage(overrides: Partial<FakeHostConfig> = {}): Promise<Page> 
   const errors: string[] = [];
   page.on('pageerror', (e) => (errors.push(String(e)), console.log('PAGEERROR', String(e))));
   (page as unknown as { errors: string[] }).errors = errors;
-  await serveWebview(page, nonce, config.fileName);
-  await page.addInitScript({ content: `(${installFakeHost.toString()})(${JSON.stringify(config)});` });
-  await page.goto(`${ORIGIN}/`);
+  await openWithFakeHost(page, nonce, config);
   // VS Code sets its theme as variables on <html>; CSSOM writes are not inline markup, the CSP allows them.
   await page.evaluate((theme) => {
     for (const [k, v] of Object.entries(theme)) document.documentElement.style.setProperty(k, v);

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { webviewHtml } from '../../src/extension/webviewHtml';
 import { chromiumPath } from '../support/chromium';
+import { installFakeHost, type FakeHostConfig } from './fakeHost';
 
 export const ORIGIN = 'http://tcpscope.test';
 export const webviewDist = resolve(process.env.TCPSCOPE_DIST || 'dist', 'webview');
@@ -29,4 +30,11 @@ export async function serveWebview(page: Page, nonce: string, title: string): Pr
     if (!file.startsWith(webviewDist) || !existsSync(file)) return route.fulfill({ status: 404, body: '' });
     return route.fulfill({ contentType: file.endsWith('.css') ? 'text/css' : 'text/javascript', body: readFileSync(file) });
   });
+}
+
+/** Loads the panel answered by the fake host (fakeHost.ts) with `config`, the way most chromium tests start. */
+export async function openWithFakeHost(page: Page, nonce: string, config: FakeHostConfig): Promise<void> {
+  await serveWebview(page, nonce, config.fileName);
+  await page.addInitScript({ content: `(${installFakeHost.toString()})(${JSON.stringify(config)});` });
+  await page.goto(`${ORIGIN}/`);
 }

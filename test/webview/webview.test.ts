@@ -7,9 +7,9 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { contentSecurityPolicy } from '../../src/extension/webviewHtml';
-import { installFakeHost, type FakeHostConfig } from './fakeHost';
+import type { FakeHostConfig } from './fakeHost';
 import { launchChromium } from '../support/chromium';
-import { ORIGIN, missingWebview, serveWebview } from './page';
+import { ORIGIN, missingWebview, openWithFakeHost } from './page';
 import { sharedCapturesDir } from '../support/shared';
 import { CaptureModel } from '../../src/extension/captureModel';
 
@@ -25,9 +25,7 @@ async function openPage(overrides: Partial<FakeHostConfig> = {}): Promise<Page> 
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   (page as unknown as { errors: string[] }).errors = errors;
-  await serveWebview(page, nonce, config.fileName);
-  await page.addInitScript({ content: `(${installFakeHost.toString()})(${JSON.stringify(config)});` });
-  await page.goto(`${ORIGIN}/`);
+  await openWithFakeHost(page, nonce, config);
   return page;
 }
 

@@ -199,15 +199,6 @@ export class FlowTable {
     return s;
   }
 
-  /** Relative sequence number of a packet in its stream and direction (valid after add()). */
-  relSeq(stream: number, dir: number, seq: number): number {
-    return (seq - this.baseSeq[stream * 2 + dir]!) >>> 0;
-  }
-
-  relAck(stream: number, dir: number, ack: number): number {
-    return (ack - this.baseSeq[stream * 2 + (dir ^ 1)]!) >>> 0;
-  }
-
   /** Address words and port of endpoint A (side 0) or B (side 1) of a stream. */
   endpoint(stream: number, side: number): { version: number; words: [number, number, number, number]; port: number } {
     const t = this.tuple[stream]!;
