@@ -12,6 +12,7 @@ import { reviveAs } from '../util/transfer';
  * The 4-tuple lookup is an open-addressing hash over the raw address words: no strings are built per packet.
  */
 
+const RECENT_MASK = (1 << 14) - 1;
 const KEY_WORDS = 10; // [version, lo0..lo3, hi0..hi3, loPort << 16 | hiPort]
 
 // Wireshark's conversation completeness bits (tcp.completeness).
@@ -41,6 +42,7 @@ export class FlowTable {
   private keys: Uint32Array;
   private tupleStream: Int32Array; // current (latest) stream of each tuple
   private slots: Int32Array; // hash slots -> tuple id + 1 (0 = empty)
+  private recent = new Int32Array(RECENT_MASK + 1); // tuple id + 1 of the last tuple seen per hash; see findOrInsertTuple
   private slotMask: number;
   private tupleCap: number;
 
@@ -272,24 +274,18 @@ export class FlowTable {
     h ^= h >>> 16;
     h = Math.imul(h, 0x7feb352d);
     h ^= h >>> 15;
-    const keys = this.keys;
+    // Most packets belong to one of the few thousand conversations active right now: a small direct-mapped cache
+    // of recent tuples, which stays in the CPU cache, answers them without touching the big hash table, whose
+    // slots are a random access (a cache miss) per packet.
+    const near = h & RECENT_MASK;
+    const hit = this.recent[near]! - 1;
+    if (hit >= 0 && this.keyIs(hit * KEY_WORDS, v, l0, l1, l2, l3, h0, h1, h2, h3, ports)) return hit;
     let slot = h & this.slotMask;
     for (;;) {
       const e = this.slots[slot]!;
       if (e === 0) break;
-      const k = (e - 1) * KEY_WORDS;
-      if (
-        keys[k + 9] === ports &&
-        keys[k + 1] === l0 &&
-        keys[k + 5] === h0 &&
-        keys[k] === v &&
-        keys[k + 2] === l1 &&
-        keys[k + 3] === l2 &&
-        keys[k + 4] === l3 &&
-        keys[k + 6] === h1 &&
-        keys[k + 7] === h2 &&
-        keys[k + 8] === h3
-      ) {
+      if (this.keyIs((e - 1) * KEY_WORDS, v, l0, l1, l2, l3, h0, h1, h2, h3, ports)) {
+        this.recent[near] = e;
         return e - 1;
       }
       slot = (slot + 1) & this.slotMask;
@@ -309,9 +305,26 @@ export class FlowTable {
     kk[k + 8] = h3;
     kk[k + 9] = ports;
     this.tupleStream[t] = -1;
+    this.recent[near] = t + 1;
     if (this.tupleCount * 2 > this.slots.length) this.rehash();
     else this.slots[slot] = t + 1;
     return t;
+  }
+
+  private keyIs(k: number, v: number, l0: number, l1: number, l2: number, l3: number, h0: number, h1: number, h2: number, h3: number, ports: number): boolean {
+    const keys = this.keys;
+    return (
+      keys[k + 9] === ports &&
+      keys[k + 1] === l0 &&
+      keys[k + 5] === h0 &&
+      keys[k] === v &&
+      keys[k + 2] === l1 &&
+      keys[k + 3] === l2 &&
+      keys[k + 4] === l3 &&
+      keys[k + 6] === h1 &&
+      keys[k + 7] === h2 &&
+      keys[k + 8] === h3
+    );
   }
 
   private rehash(): void {
