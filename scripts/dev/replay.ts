@@ -71,6 +71,14 @@ if (cmd === 'dump' && a && b) {
 /** Bytes held in typed arrays by each part (capacity, not use): where the memory per flow goes. */
 export function typedBytes(o: object): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(o)) if (ArrayBuffer.isView(v)) out[k] = v.byteLength;
+  for (const [k, v] of Object.entries(o)) {
+    if (ArrayBuffer.isView(v)) out[k] = v.byteLength;
+    else if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+      // NsOffsets and the like: one entry per field, its words together.
+      let n = 0;
+      for (const w of Object.values(v as object)) if (ArrayBuffer.isView(w)) n += w.byteLength;
+      if (n) out[k] = n;
+    }
+  }
   return out;
 }

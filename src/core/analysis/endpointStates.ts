@@ -3,6 +3,7 @@ import type { TcpPacketObserver } from '../analyzeCapture';
 import type { PacketContext } from './packetContext';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/packet';
 import type { FlowTable } from './flowTable';
+import { getOffset, growOffsets, nsOffsets, setOffset, type NsOffsets } from '../util/nsOffsets';
 import { grow } from '../util/typed';
 import { grownCapacity } from '../util/capacity';
 
@@ -130,7 +131,7 @@ export class EndpointStateTracker implements TcpPacketObserver {
   private tCount = 0;
   private tNext: Int32Array;
   private tFrame: Uint32Array;
-  private tNs: Float64Array;
+  private tAt: NsOffsets; // after the stream's startNs
   private tInfo: Uint16Array;
 
   private streams = 0;
@@ -161,7 +162,7 @@ export class EndpointStateTracker implements TcpPacketObserver {
     this.tCap = initialStreams * 4;
     this.tNext = new Int32Array(this.tCap);
     this.tFrame = new Uint32Array(this.tCap);
-    this.tNs = new Float64Array(this.tCap);
+    this.tAt = nsOffsets(this.tCap);
     this.tInfo = new Uint16Array(this.tCap);
   }
 
@@ -370,12 +371,13 @@ export class EndpointStateTracker implements TcpPacketObserver {
     const out = new Float64Array(TCP_STATE_COUNT);
     const e = stream * 2 + side;
     let cur = this.initState[e]!;
-    let since = this.startNs[stream]!;
+    const since0 = this.startNs[stream]!;
+    let since = since0;
     let last = since;
     for (let t = this.head[stream]!; t >= 0; t = this.tNext[t]!) {
       const info = this.tInfo[t]!;
       if (info & T_RETRACTED || ((info & T_SIDE) !== 0) !== (side === 1)) continue;
-      const at = this.tNs[t]!;
+      const at = since0 + getOffset(this.tAt, t);
       out[cur]! += (at - since) / 1e6;
       cur = (info >> 4) & 0xf;
       since = at;
@@ -391,12 +393,13 @@ export class EndpointStateTracker implements TcpPacketObserver {
     const c = this.clientSide(stream);
     const roleOf = (side: number): 'client' | 'server' => (side === c ? 'client' : 'server');
     const transitions: StateTransition[] = [];
-    const entered = [this.startNs[stream]!, this.startNs[stream]!];
+    const entered0 = this.startNs[stream]!;
+    const entered = [entered0, entered0];
     for (let t = this.head[stream]!; t >= 0; t = this.tNext[t]!) {
       const info = this.tInfo[t]!;
       if (info & T_RETRACTED) continue;
       const side = info & T_SIDE ? 1 : 0;
-      const at = this.tNs[t]!;
+      const at = entered0 + getOffset(this.tAt, t);
       transitions.push({
         side,
         role: roleOf(side),
@@ -486,7 +489,7 @@ export class EndpointStateTracker implements TcpPacketObserver {
     const t = this.tCount++;
     this.tNext[t] = -1;
     this.tFrame[t] = frame;
-    this.tNs[t] = ns;
+    setOffset(this.tAt, t, ns - this.startNs[s]!);
     this.tInfo[t] = from | (to << 4) | (e & 1 ? T_SIDE : 0);
     if (this.tail[s]! >= 0) this.tNext[this.tail[s]!] = t;
     else this.head[s] = t;
@@ -534,7 +537,7 @@ export class EndpointStateTracker implements TcpPacketObserver {
     this.tCap = c;
     this.tNext = grow(this.tNext, c);
     this.tFrame = grow(this.tFrame, c);
-    this.tNs = grow(this.tNs, c);
+    growOffsets(this.tAt, c);
     this.tInfo = grow(this.tInfo, c);
   }
 }

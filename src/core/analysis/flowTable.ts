@@ -51,14 +51,14 @@ export class FlowTable {
   tuple: Int32Array;
   /** 1 when endpoint A is the tuple's "lo" endpoint. */
   aIsLo: Uint8Array;
-  firstFrame: Float64Array;
-  lastFrame: Float64Array;
+  firstFrame: Uint32Array; // frame numbers are 32-bit, as in Wireshark
+  lastFrame: Uint32Array;
   startSec: Float64Array;
   startNsec: Uint32Array;
   endSec: Float64Array;
   endNsec: Uint32Array;
   /** Per direction (index stream * 2 + dir). */
-  packets: Float64Array;
+  packets: Uint32Array; // fewer than the capture's frames, so 32-bit too
   /** Frame bytes (original length on the wire) per direction. */
   bytes: Float64Array;
   /** TCP payload bytes per direction. */
@@ -80,13 +80,13 @@ export class FlowTable {
     this.slotMask = slotCount - 1;
     this.tuple = new Int32Array(this.cap);
     this.aIsLo = new Uint8Array(this.cap);
-    this.firstFrame = new Float64Array(this.cap);
-    this.lastFrame = new Float64Array(this.cap);
+    this.firstFrame = new Uint32Array(this.cap);
+    this.lastFrame = new Uint32Array(this.cap);
     this.startSec = new Float64Array(this.cap);
     this.startNsec = new Uint32Array(this.cap);
     this.endSec = new Float64Array(this.cap);
     this.endNsec = new Uint32Array(this.cap);
-    this.packets = new Float64Array(this.cap * 2);
+    this.packets = new Uint32Array(this.cap * 2);
     this.bytes = new Float64Array(this.cap * 2);
     this.payload = new Float64Array(this.cap * 2);
     this.baseSeq = new Uint32Array(this.cap * 2);

@@ -4,6 +4,7 @@ import type { PacketContext } from './packetContext';
 import { TCP_ACK, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/packet';
 import { grow } from '../util/typed';
 import { grownCapacity } from '../util/capacity';
+import { getOffset, growOffsets, isNsOffsets, nsOffsets, setOffset, type NsOffsets } from '../util/nsOffsets';
 import { reviveAs } from '../util/transfer';
 
 /**
@@ -54,17 +55,19 @@ export class HandshakeTracker implements TcpPacketObserver {
   private synFrame_: Uint32Array;
   private synAckFrame: Uint32Array;
   private ackFrame_: Uint32Array;
-  private synFirstNs: Float64Array;
-  private synLastNs: Float64Array;
-  private synAnsweredNs: Float64Array;
-  private synAckFirstNs: Float64Array;
-  private synAckLastNs: Float64Array;
-  private ackNs: Float64Array;
-  private synAckAckedNs: Float64Array;
+  // The handshake's times: nanoseconds after baseNs, the stream's first SYN or SYN-ACK (see NsOffsets).
+  private baseNs: Float64Array;
+  private synFirst: NsOffsets;
+  private synLast: NsOffsets;
+  private synAnswered: NsOffsets;
+  private synAckFirst: NsOffsets;
+  private synAckLast: NsOffsets;
+  private ack: NsOffsets;
+  private synAckAcked: NsOffsets;
 
   /** A tracker that observed a pass in another thread (see src/node/parallel.ts). */
   static revive(cloned: unknown): HandshakeTracker {
-    return reviveAs(cloned, HandshakeTracker, (o) => o.hflags instanceof Uint8Array && o.synFirstNs instanceof Float64Array);
+    return reviveAs(cloned, HandshakeTracker, (o) => o.hflags instanceof Uint8Array && o.baseNs instanceof Float64Array && isNsOffsets(o.synFirst) && isNsOffsets(o.synAckAcked));
   }
 
   constructor(initialStreams = 1024) {
@@ -78,13 +81,14 @@ export class HandshakeTracker implements TcpPacketObserver {
     this.synFrame_ = new Uint32Array(c);
     this.synAckFrame = new Uint32Array(c);
     this.ackFrame_ = new Uint32Array(c);
-    this.synFirstNs = new Float64Array(c);
-    this.synLastNs = new Float64Array(c);
-    this.synAnsweredNs = new Float64Array(c);
-    this.synAckFirstNs = new Float64Array(c);
-    this.synAckLastNs = new Float64Array(c);
-    this.ackNs = new Float64Array(c);
-    this.synAckAckedNs = new Float64Array(c);
+    this.baseNs = new Float64Array(c);
+    this.synFirst = nsOffsets(c);
+    this.synLast = nsOffsets(c);
+    this.synAnswered = nsOffsets(c);
+    this.synAckFirst = nsOffsets(c);
+    this.synAckLast = nsOffsets(c);
+    this.ack = nsOffsets(c);
+    this.synAckAcked = nsOffsets(c);
   }
 
   onTcpPacket(rec: PacketRecord, d: DecodedPacket, s: number, dir: number, ctx: PacketContext): void {
@@ -97,7 +101,9 @@ export class HandshakeTracker implements TcpPacketObserver {
     const f = d.flags;
     if (f & TCP_RST) return;
     const h = this.hflags[s]!;
-    const ns = (rec.tsSec - this.refSec) * 1e9 + (rec.tsNsec - this.refNsec);
+    let ns = (rec.tsSec - this.refSec) * 1e9 + (rec.tsNsec - this.refNsec);
+    if (f & TCP_SYN && !(h & (H_SYN | H_SYNACK))) this.baseNs[s] = ns;
+    ns -= this.baseNs[s]!;
     if (f & TCP_SYN) {
       if (!(f & TCP_ACK)) {
         if (!(h & H_SYN)) {
@@ -106,10 +112,11 @@ export class HandshakeTracker implements TcpPacketObserver {
           this.synSeq[s] = d.seq;
           this.synCount_[s] = 1;
           this.synFrame_[s] = rec.frameNumber;
-          this.synFirstNs[s] = this.synLastNs[s] = ns;
+          setOffset(this.synFirst, s, ns);
+          setOffset(this.synLast, s, ns);
         } else if (dir === this.client[s] && d.seq === this.synSeq[s] && !(h & H_ACK)) {
           this.synCount_[s]!++;
-          this.synLastNs[s] = ns;
+          setOffset(this.synLast, s, ns);
         }
       } else if (!(h & H_SYN) || dir !== this.client[s]) {
         if (!(h & H_SYNACK)) {
@@ -118,12 +125,13 @@ export class HandshakeTracker implements TcpPacketObserver {
           this.synAckSeq[s] = d.seq;
           this.synAckCount_[s] = 1;
           this.synAckFrame[s] = rec.frameNumber;
-          this.synAckFirstNs[s] = this.synAckLastNs[s] = ns;
-          this.synAnsweredNs[s] = this.synLastNs[s]!;
+          setOffset(this.synAckFirst, s, ns);
+          setOffset(this.synAckLast, s, ns);
+          setOffset(this.synAnswered, s, getOffset(this.synLast, s));
         } else if (d.seq === this.synAckSeq[s]) {
           // Also after the final ACK: a server whose accept queue is full drops that ACK and sends the SYN-ACK again.
           this.synAckCount_[s]!++;
-          this.synAckLastNs[s] = ns;
+          setOffset(this.synAckLast, s, ns);
         }
       }
       return;
@@ -132,8 +140,8 @@ export class HandshakeTracker implements TcpPacketObserver {
     if ((h & (H_SYNACK | H_ACK)) === H_SYNACK && f & TCP_ACK && dir === this.client[s] && d.ack === ((this.synAckSeq[s]! + 1) >>> 0)) {
       this.hflags[s] = h | H_ACK;
       this.ackFrame_[s] = rec.frameNumber;
-      this.ackNs[s] = ns;
-      this.synAckAckedNs[s] = this.synAckLastNs[s]!;
+      setOffset(this.ack, s, ns);
+      setOffset(this.synAckAcked, s, getOffset(this.synAckLast, s));
     }
   }
 
@@ -162,7 +170,7 @@ export class HandshakeTracker implements TcpPacketObserver {
 
   /** Seconds since the capture's reference packet. */
   synTime(stream: number): number {
-    return stream < this.cap ? this.synFirstNs[stream]! / 1e9 : 0;
+    return stream < this.cap && this.hflags[stream]! & H_SYN ? this.at(this.synFirst, stream) / 1e9 : 0;
   }
 
   /** Frame of the final ACK (the client's first segment acknowledging the SYN-ACK), 0 when none was seen. */
@@ -171,7 +179,7 @@ export class HandshakeTracker implements TcpPacketObserver {
   }
 
   ackTime(stream: number): number {
-    return stream < this.cap ? this.ackNs[stream]! / 1e9 : 0;
+    return stream < this.cap && this.hflags[stream]! & H_ACK ? this.at(this.ack, stream) / 1e9 : 0;
   }
 
   synRetries(stream: number): number {
@@ -190,22 +198,27 @@ export class HandshakeTracker implements TcpPacketObserver {
       stream,
       clientSide: this.client[stream]!,
       synFrame: this.synFrame_[stream]!,
-      synTime: this.synFirstNs[stream]! / 1e9,
+      synTime: this.at(this.synFirst, stream) / 1e9,
       synRetries: this.synRetries(stream),
       synAckRetries: this.synAckRetries(stream),
     };
     if (h & H_SYNACK) {
       t.synAckFrame = this.synAckFrame[stream]!;
-      t.synAckTime = this.synAckFirstNs[stream]! / 1e9;
-      t.synToSynAckMs = (this.synAckFirstNs[stream]! - this.synAnsweredNs[stream]!) / 1e6;
+      t.synAckTime = this.at(this.synAckFirst, stream) / 1e9;
+      t.synToSynAckMs = (getOffset(this.synAckFirst, stream) - getOffset(this.synAnswered, stream)) / 1e6;
     }
     if (h & H_ACK) {
       t.ackFrame = this.ackFrame_[stream]!;
-      t.ackTime = this.ackNs[stream]! / 1e9;
-      t.synAckToAckMs = (this.ackNs[stream]! - this.synAckAckedNs[stream]!) / 1e6;
-      t.connectMs = (this.ackNs[stream]! - this.synFirstNs[stream]!) / 1e6;
+      t.ackTime = this.at(this.ack, stream) / 1e9;
+      t.synAckToAckMs = (getOffset(this.ack, stream) - getOffset(this.synAckAcked, stream)) / 1e6;
+      t.connectMs = (getOffset(this.ack, stream) - getOffset(this.synFirst, stream)) / 1e6;
     }
     return t;
+  }
+
+  /** Nanoseconds since the capture's reference packet. */
+  private at(o: NsOffsets, stream: number): number {
+    return this.baseNs[stream]! + getOffset(o, stream);
   }
 
   private growStreams(min: number): void {
@@ -221,12 +234,13 @@ export class HandshakeTracker implements TcpPacketObserver {
     this.synFrame_ = grow(this.synFrame_, c);
     this.synAckFrame = grow(this.synAckFrame, c);
     this.ackFrame_ = grow(this.ackFrame_, c);
-    this.synFirstNs = grow(this.synFirstNs, c);
-    this.synLastNs = grow(this.synLastNs, c);
-    this.synAnsweredNs = grow(this.synAnsweredNs, c);
-    this.synAckFirstNs = grow(this.synAckFirstNs, c);
-    this.synAckLastNs = grow(this.synAckLastNs, c);
-    this.ackNs = grow(this.ackNs, c);
-    this.synAckAckedNs = grow(this.synAckAckedNs, c);
+    this.baseNs = grow(this.baseNs, c);
+    growOffsets(this.synFirst, c);
+    growOffsets(this.synLast, c);
+    growOffsets(this.synAnswered, c);
+    growOffsets(this.synAckFirst, c);
+    growOffsets(this.synAckLast, c);
+    growOffsets(this.ack, c);
+    growOffsets(this.synAckAcked, c);
   }
 }

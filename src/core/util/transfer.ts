@@ -8,9 +8,14 @@ export function reviveAs<T extends object>(cloned: unknown, ctor: abstract new (
   return Object.setPrototypeOf(cloned, ctor.prototype) as T;
 }
 
-/** The (non-shared) buffers behind an object's typed-array fields. */
-export function typedArrayBuffers(o: object): ArrayBuffer[] {
-  const out = new Set<ArrayBuffer>();
-  for (const v of Object.values(o)) if (ArrayBuffer.isView(v) && v.buffer instanceof ArrayBuffer) out.add(v.buffer);
+/** The (non-shared) buffers behind an object's typed-array fields, and those of plain objects in its fields. */
+export function typedArrayBuffers(o: object, out = new Set<ArrayBuffer>(), depth = 0): ArrayBuffer[] {
+  for (const v of Object.values(o)) {
+    if (ArrayBuffer.isView(v)) {
+      if (v.buffer instanceof ArrayBuffer) out.add(v.buffer);
+    } else if (depth === 0 && v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+      typedArrayBuffers(v as object, out, 1);
+    }
+  }
   return [...out];
 }
