@@ -14,7 +14,7 @@ test('NsOffsets keeps every offset exact while it widens from 32 bits to 48 to F
   put(1, 4294967295);
   assert.equal(o.hi, null, 'offsets that fit 32 bits need no second word');
   put(2, 4294967296);
-  assert.ok(o.hi instanceof Int16Array);
+  assert.ok((o.hi as unknown) instanceof Int16Array);
   put(3, -1); // a clock that stepped back
   growOffsets(o, 9);
   put(8, 3600e9 * 30 + 123456789); // 30 hours after the base
