@@ -37,20 +37,17 @@ export interface FullAnalysisOptions extends Omit<AnalyzeOptions, 'observers'> {
   /** Skip the diagnostics collector and rules (to measure what they cost). */
   withoutDiagnostics?: boolean;
   /**
-   * Trackers that observe the pass elsewhere (in the reader thread of a parallel pass, which hands them over to
-   * finish()): left out of this pass's observers. Zeek's and the handshake tracker need nothing from the sequence
-   * analysis; the diagnostics collector needs its verdict, so it replays each batch after the analysis has written
-   * the verdicts into it (see src/node/parallel.ts).
+   * Trackers that observe the pass elsewhere (beside the reader of a parallel pass, which hands them over to
+   * finish()): left out of this pass's observers. Only those that need nothing from the sequence analysis.
    */
   elsewhere?: readonly ElsewhereTracker[];
 }
 
-/** The built-in trackers that can run in the reader thread of a parallel pass. */
-export type ElsewhereTracker = 'zeek' | 'handshakes' | 'collector';
+/** The built-in trackers that can run beside the reader of a parallel pass. */
+export type ElsewhereTracker = 'zeek' | 'handshakes';
 export interface ElsewhereParts {
   zeek?: ZeekConnTracker;
   handshakes?: HandshakeTracker;
-  collector?: DiagnosticsCollector;
 }
 
 /** The built-in observers of one pass, before the capture is finished. */
@@ -65,7 +62,7 @@ function parts(options: FullAnalysisOptions): Parts {
   // The collector reads the sequence analyzer's verdict for the same packet: it must come after it.
   const collector = new DiagnosticsCollector(seq, { bucketSeconds: options.diagnostics?.stormBucketSeconds ?? 1 });
   const extra = options.observers?.({ seq, states }) ?? [];
-  const diagnostics = !options.withoutDiagnostics && !options.elsewhere?.includes('collector');
+  const diagnostics = !options.withoutDiagnostics;
   const zeekHere = !options.elsewhere?.includes('zeek');
   const handshakesHere = !options.elsewhere?.includes('handshakes');
   // One observer calling each built-in directly: a loop over six observer classes would make its call site

@@ -5,8 +5,6 @@ import type { CaptureAnalysis } from '../core/analyzeCapture';
 import { FlowTable } from '../core/analysis/flowTable';
 import { ZeekConnTracker } from '../core/analysis/zeek';
 import { HandshakeTracker } from '../core/analysis/handshake';
-import type { SequenceAnalyzer } from '../core/analysis/seqAnalysis';
-import { DiagnosticsCollector } from '../core/diagnostics/collector';
 import { newPacketContext } from '../core/analysis/packetContext';
 import { SEGMENT_BYTES, SegmentReplayer, segmentBatch, type SegmentBatch } from '../core/analysis/segments';
 import { analyzeFull, fullAnalysisParts, type ElsewhereParts, type ElsewhereTracker, type FullAnalysis, type FullAnalysisOptions } from '../core/fullAnalysis';
@@ -45,9 +43,8 @@ export interface FileAnalysisOptions extends FullAnalysisOptions {
   slots?: number;
   batchSegments?: number;
   /**
-   * Trackers to run in the reader thread rather than with the other observers, to even the two threads' load. By
-   * default the handshake tracker and the diagnostics collector (which replays each batch after the analysis,
-   * reading its verdicts from the records): with those there, neither thread waits long for the other on the
+   * Trackers to run beside the reader rather than with the other observers, to even the two threads' load. By
+   * default the handshake tracker: with it there, each thread waits for the other well under a second on the
    * bench, where with Zeek's tracker there the analysis waits about two seconds for the reader.
    */
   besideReader?: readonly ElsewhereTracker[];
@@ -89,9 +86,7 @@ export function analyzeFile(path: string, options: FileAnalysisOptions = {}): Fi
   }
   // Fail here, with the system's error code, for what the reader thread could only report as a message.
   accessSync(path, constants.R_OK);
-  const beside: readonly ElsewhereTracker[] = (options.besideReader ?? ['handshakes', 'collector']).filter(
-    (t) => t !== 'collector' || !options.withoutDiagnostics,
-  );
+  const beside: readonly ElsewhereTracker[] = options.besideReader ?? ['handshakes'];
   const slots = Math.min(MAX_SLOTS, Math.max(2, options.slots ?? 8));
   const batchSegments = Math.max(1, options.batchSegments ?? 4096);
   const ring = new SharedArrayBuffer(slots * batchSegments * SEGMENT_BYTES);
@@ -108,8 +103,6 @@ export function analyzeFile(path: string, options: FileAnalysisOptions = {}): Fi
     batchSegments,
     keepPacketIndex: options.keepPacketIndex ?? false,
     beside,
-    bucketSeconds: options.diagnostics?.stormBucketSeconds ?? 1,
-    fileSize: statSync(path).size,
     ...(options.chunkSize ? { chunkSize: options.chunkSize } : {}),
   };
   const worker = new Worker(script, { workerData: data, transferList: [port2] });
@@ -120,7 +113,6 @@ export function analyzeFile(path: string, options: FileAnalysisOptions = {}): Fi
   const ctx = newPacketContext();
   ctx.fileSize = statSync(path).size;
   const replayer = new SegmentReplayer(parts.observers, ctx);
-  if (beside.includes('collector')) replayer.recordVerdictOf = parts.parts.seq as SequenceAnalyzer;
   let read = 0;
   let quietSince = Date.now();
   let waitMs = 0;
@@ -156,7 +148,7 @@ export function analyzeFile(path: string, options: FileAnalysisOptions = {}): Fi
       }
     }
     const message = receiveMessageOnPort(port1)?.message as
-      | { capture?: CaptureAnalysis; zeek?: unknown; handshakes?: unknown; collector?: unknown; error?: string }
+      | { capture?: CaptureAnalysis; zeek?: unknown; handshakes?: unknown; error?: string }
       | undefined;
     if (!message?.capture) throw new Error(message?.error ?? 'the capture reader thread ended without a result');
     const capture = message.capture;
@@ -164,7 +156,6 @@ export function analyzeFile(path: string, options: FileAnalysisOptions = {}): Fi
     const elsewhere: ElsewhereParts = {};
     if (beside.includes('zeek')) elsewhere.zeek = ZeekConnTracker.revive(message.zeek);
     if (beside.includes('handshakes')) elsewhere.handshakes = HandshakeTracker.revive(message.handshakes);
-    if (beside.includes('collector')) elsewhere.collector = DiagnosticsCollector.revive(message.collector);
     return { ...parts.finish(capture, elsewhere), parallel: true, waits: { analysisMs: waitMs, readerMs: floats[F_READER_WAIT_MS]! } };
   } finally {
     Atomics.store(ints, C_CANCEL, 1);

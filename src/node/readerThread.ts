@@ -1,8 +1,6 @@
 import { workerData } from 'node:worker_threads';
-import { analyzeCapture, type TcpPacketObserver } from '../core/analyzeCapture';
-import { SEGMENT_BYTES, SegmentReplayer, SegmentWriter, segmentBatch, type SegmentBatch } from '../core/analysis/segments';
-import { newPacketContext } from '../core/analysis/packetContext';
-import { DiagnosticsCollector } from '../core/diagnostics/collector';
+import { analyzeCapture } from '../core/analyzeCapture';
+import { SEGMENT_BYTES, SegmentWriter, segmentBatch, type SegmentBatch } from '../core/analysis/segments';
 import { openFileSource } from './fileSource';
 import { ZeekConnTracker } from '../core/analysis/zeek';
 import { HandshakeTracker } from '../core/analysis/handshake';
@@ -20,31 +18,13 @@ const batches: SegmentBatch[] = [];
 for (let i = 0; i < data.slots; i++) batches.push(segmentBatch(data.ring, i * data.batchSegments * SEGMENT_BYTES, data.batchSegments));
 
 let written = 0;
-
-// The diagnostics collector needs the sequence analysis' verdict on each packet, so it cannot run as the packets
-// are read; it replays each batch once the analysis thread has released it (with the verdicts written in), just
-// before this thread writes over that slot, and the rest at the end.
-let trailing: SegmentReplayer | undefined;
-let trailed = 0;
-const trail = (upTo: number): void => {
-  if (!trailing) return;
-  if (trailed === 0) {
-    trailing.ctx.refSec = floats[F_REF_SEC]!;
-    trailing.ctx.refNsec = floats[F_REF_NSEC]!;
-  }
-  for (; trailed < upTo; trailed++) trailing.replay(batches[trailed % data.slots]!, ints[C_COUNTS + (trailed % data.slots)]!);
-};
-
 const next = (): SegmentBatch => {
   // Wait until the analysis has released the slot this batch reuses. A cancel does not end the wait: the analysis
   // drains every batch until the reader stops at its next buffer fill (shouldStop), so a cancelled pass still
   // returns everything read before it; an analysis that fails terminates this thread instead.
   for (;;) {
     const read = Atomics.load(ints, C_READ);
-    if (written - read < data.slots) {
-      trail(written - data.slots + 1);
-      return batches[written % data.slots]!;
-    }
+    if (written - read < data.slots) return batches[written % data.slots]!;
     const t = performance.now();
     Atomics.wait(ints, C_READ, read, 1000);
     floats[F_READER_WAIT_MS]! += performance.now() - t;
@@ -68,16 +48,6 @@ function finish(state: ReaderState): void {
 // Trackers that need nothing from the sequence analysis can run here to even out the two threads' work.
 const zeek = data.beside.includes('zeek') ? new ZeekConnTracker() : undefined;
 const handshakes = data.beside.includes('handshakes') ? new HandshakeTracker() : undefined;
-let collector: DiagnosticsCollector | undefined;
-if (data.beside.includes('collector')) {
-  const ctx = newPacketContext();
-  ctx.fileSize = data.fileSize;
-  const observers: TcpPacketObserver[] = [];
-  trailing = new SegmentReplayer(observers, ctx);
-  // The collector reads each packet's verdict from the replayer, which takes it from the record.
-  collector = new DiagnosticsCollector(trailing.verdict, { bucketSeconds: data.bucketSeconds });
-  observers.push(collector);
-}
 const beside = [zeek, handshakes].filter((t): t is NonNullable<typeof t> => t !== undefined);
 let source: ReturnType<typeof openFileSource> | undefined;
 try {
@@ -92,20 +62,10 @@ try {
   writer.flush();
   floats[F_REF_SEC] = capture.refSec;
   floats[F_REF_NSEC] = capture.refNsec;
-  if (trailing) {
-    // Wait for the analysis to release every batch, then replay the last ones.
-    for (;;) {
-      const read = Atomics.load(ints, C_READ);
-      trail(read);
-      if (read === written) break;
-      Atomics.wait(ints, C_READ, read, 1000);
-    }
-  }
   const transfer = typedArrayBuffers(capture.flows);
   for (const t of beside) transfer.push(...typedArrayBuffers(t));
-  if (collector) transfer.push(...typedArrayBuffers(collector));
   if (capture.packetIndex) transfer.push(capture.packetIndex.stream.buffer as ArrayBuffer, capture.packetIndex.fileOffset.buffer as ArrayBuffer);
-  data.port.postMessage({ capture, zeek, handshakes, collector }, transfer);
+  data.port.postMessage({ capture, zeek, handshakes }, transfer);
   finish(ReaderState.Done);
 } catch (e) {
   data.port.postMessage({ error: e instanceof Error ? e.message : String(e) });

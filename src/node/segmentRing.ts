@@ -38,10 +38,6 @@ export interface ReaderThreadData {
   keepPacketIndex: boolean;
   /** Trackers to run in the reader thread (handed over with the result). */
   beside: readonly ElsewhereTracker[];
-  /** The collector's storm bucket width, when it is among `beside`. */
-  bucketSeconds: number;
-  /** Size of the capture file (sizes the trackers' growth). */
-  fileSize: number;
   chunkSize?: number;
 }
 

@@ -30,9 +30,6 @@ const W_BASE = 11;
 const W_PEER_BASE = 12;
 const W_TUPLE = 13;
 const W_PORTS = 14;
-// Written by the analysis thread after its observers ran: the sequence analysis' verdict (TA_* flags), for the
-// trackers that replay the batch after it (SegmentReplayer.recordVerdictOf / verdict).
-const W_VERDICT = 15;
 const W_SACK = 16; // 4 x (left, right)
 // Float64 slots (index in 8-byte units within the record).
 const F_TS_SEC = 12;
@@ -148,13 +145,6 @@ export class SegmentWriter implements TcpPacketObserver {
 export class SegmentReplayer {
   readonly rec: PacketRecord;
   readonly d: DecodedPacket = newDecodedPacket();
-  /**
-   * Set in the analysis thread when a tracker replays the batches after it (the diagnostics collector, beside the
-   * reader): each record gets this object's verdict for it once the observers have run.
-   */
-  recordVerdictOf: { readonly lastFlags: number } | undefined;
-  /** For a tracker replaying after the analysis: the analysis' verdict on the current record (TA_* flags). */
-  readonly verdict = { lastFlags: 0 };
 
   constructor(
     private readonly observers: TcpPacketObserver[],
@@ -188,7 +178,6 @@ export class SegmentReplayer {
     const ctx = this.ctx;
     const observers = this.observers;
     const nObs = observers.length;
-    const verdictOf = this.recordVerdictOf;
     for (let n = 0; n < count; n++) {
       const w = n * SEGMENT_WORDS;
       const f = n * (SEGMENT_WORDS / 2);
@@ -230,9 +219,7 @@ export class SegmentReplayer {
       ctx.peerBaseSeq = i32[w + W_PEER_BASE]! >>> 0;
       ctx.clientDir = bits & B_CLIENT_DIR ? 1 : 0;
       ctx.seqLength = i32[w + W_SEQLEN]!;
-      this.verdict.lastFlags = i32[w + W_VERDICT]!;
       for (let o = 0; o < nObs; o++) observers[o]!.onTcpPacket(rec as PacketRecord, d, stream, dir, ctx);
-      if (verdictOf !== undefined) i32[w + W_VERDICT] = verdictOf.lastFlags;
     }
   }
 }

@@ -4,7 +4,6 @@ import type { PacketRecord } from '../capture/types';
 import { TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/packet';
 import { grow } from '../util/typed';
 import { grownCapacity } from '../util/capacity';
-import { reviveAs } from '../util/transfer';
 import { TA_RETRANSMISSION, TA_ZERO_WINDOW_PROBE, TA_KEEP_ALIVE, type SequenceAnalyzer } from '../analysis/seqAnalysis';
 
 /**
@@ -111,17 +110,8 @@ export class DiagnosticsCollector implements TcpPacketObserver {
   lastTimeSeen = 0;
   lastFrameSeen = 0;
 
-  /** A collector that observed a pass in another thread (see src/node/parallel.ts). */
-  static revive(cloned: unknown): DiagnosticsCollector {
-    return reviveAs(cloned, DiagnosticsCollector, (o) => o.buckets instanceof Map && o.rstTime instanceof Float64Array && o.u32 instanceof Uint32Array);
-  }
-
-  /**
-   * `seq` gives the sequence analysis' verdict on the packet being observed: the SequenceAnalyzer itself, observing
-   * the same pass just before, or the verdict a replay carries (SegmentReplayer.verdict).
-   */
   constructor(
-    private readonly seq: Pick<SequenceAnalyzer, 'lastFlags'>,
+    private readonly seq: SequenceAnalyzer,
     options: { bucketSeconds?: number } = {},
   ) {
     this.bucketSeconds = options.bucketSeconds ?? 1;
