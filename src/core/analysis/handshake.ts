@@ -101,47 +101,48 @@ export class HandshakeTracker implements TcpPacketObserver {
     const f = d.flags;
     if (f & TCP_RST) return;
     const h = this.hflags[s]!;
-    let ns = (rec.tsSec - this.refSec) * 1e9 + (rec.tsNsec - this.refNsec);
-    if (f & TCP_SYN && !(h & (H_SYN | H_SYNACK))) this.baseNs[s] = ns;
-    ns -= this.baseNs[s]!;
-    if (f & TCP_SYN) {
-      if (!(f & TCP_ACK)) {
-        if (!(h & H_SYN)) {
-          this.hflags[s] = h | H_SYN;
-          this.client[s] = dir;
-          this.synSeq[s] = d.seq;
-          this.synCount_[s] = 1;
-          this.synFrame_[s] = rec.frameNumber;
-          setOffset(this.synFirst, s, ns);
-          setOffset(this.synLast, s, ns);
-        } else if (dir === this.client[s] && d.seq === this.synSeq[s] && !(h & H_ACK)) {
-          this.synCount_[s]!++;
-          setOffset(this.synLast, s, ns);
-        }
-      } else if (!(h & H_SYN) || dir !== this.client[s]) {
-        if (!(h & H_SYNACK)) {
-          this.hflags[s] = h | H_SYNACK;
-          if (!(h & H_SYN)) this.client[s] = dir ^ 1;
-          this.synAckSeq[s] = d.seq;
-          this.synAckCount_[s] = 1;
-          this.synAckFrame[s] = rec.frameNumber;
-          setOffset(this.synAckFirst, s, ns);
-          setOffset(this.synAckLast, s, ns);
-          setOffset(this.synAnswered, s, getOffset(this.synLast, s));
-        } else if (d.seq === this.synAckSeq[s]) {
-          // Also after the final ACK: a server whose accept queue is full drops that ACK and sends the SYN-ACK again.
-          this.synAckCount_[s]!++;
-          setOffset(this.synAckLast, s, ns);
-        }
+    if (!(f & TCP_SYN)) {
+      // The final ACK: the client's first segment acknowledging the SYN-ACK. Any other segment (nearly all of them)
+      // is no part of the handshake and costs nothing more here.
+      if ((h & (H_SYNACK | H_ACK)) === H_SYNACK && f & TCP_ACK && dir === this.client[s] && d.ack === ((this.synAckSeq[s]! + 1) >>> 0)) {
+        this.hflags[s] = h | H_ACK;
+        this.ackFrame_[s] = rec.frameNumber;
+        setOffset(this.ack, s, this.nsOf(rec) - this.baseNs[s]!);
+        setOffset(this.synAckAcked, s, getOffset(this.synAckLast, s));
       }
       return;
     }
-    // The final ACK: the client's first segment acknowledging the SYN-ACK.
-    if ((h & (H_SYNACK | H_ACK)) === H_SYNACK && f & TCP_ACK && dir === this.client[s] && d.ack === ((this.synAckSeq[s]! + 1) >>> 0)) {
-      this.hflags[s] = h | H_ACK;
-      this.ackFrame_[s] = rec.frameNumber;
-      setOffset(this.ack, s, ns);
-      setOffset(this.synAckAcked, s, getOffset(this.synAckLast, s));
+    const now = this.nsOf(rec);
+    if (!(h & (H_SYN | H_SYNACK))) this.baseNs[s] = now;
+    const ns = now - this.baseNs[s]!;
+    if (!(f & TCP_ACK)) {
+      if (!(h & H_SYN)) {
+        this.hflags[s] = h | H_SYN;
+        this.client[s] = dir;
+        this.synSeq[s] = d.seq;
+        this.synCount_[s] = 1;
+        this.synFrame_[s] = rec.frameNumber;
+        setOffset(this.synFirst, s, ns);
+        setOffset(this.synLast, s, ns);
+      } else if (dir === this.client[s] && d.seq === this.synSeq[s] && !(h & H_ACK)) {
+        this.synCount_[s]!++;
+        setOffset(this.synLast, s, ns);
+      }
+    } else if (!(h & H_SYN) || dir !== this.client[s]) {
+      if (!(h & H_SYNACK)) {
+        this.hflags[s] = h | H_SYNACK;
+        if (!(h & H_SYN)) this.client[s] = dir ^ 1;
+        this.synAckSeq[s] = d.seq;
+        this.synAckCount_[s] = 1;
+        this.synAckFrame[s] = rec.frameNumber;
+        setOffset(this.synAckFirst, s, ns);
+        setOffset(this.synAckLast, s, ns);
+        setOffset(this.synAnswered, s, getOffset(this.synLast, s));
+      } else if (d.seq === this.synAckSeq[s]) {
+        // Also after the final ACK: a server whose accept queue is full drops that ACK and sends the SYN-ACK again.
+        this.synAckCount_[s]!++;
+        setOffset(this.synAckLast, s, ns);
+      }
     }
   }
 
@@ -214,6 +215,10 @@ export class HandshakeTracker implements TcpPacketObserver {
       t.connectMs = (getOffset(this.ack, stream) - getOffset(this.synFirst, stream)) / 1e6;
     }
     return t;
+  }
+
+  private nsOf(rec: PacketRecord): number {
+    return (rec.tsSec - this.refSec) * 1e9 + (rec.tsNsec - this.refNsec);
   }
 
   /** Nanoseconds since the capture's reference packet. */
