@@ -71,8 +71,15 @@ if (cmd === 'dump' && a && b) {
 /** Bytes held in typed arrays by each part (capacity, not use): where the memory per flow goes. */
 export function typedBytes(o: object): Record<string, number> {
   const out: Record<string, number> = {};
+  const counted = new Set<ArrayBufferLike>();
   for (const [k, v] of Object.entries(o)) {
     if (ArrayBuffer.isView(v)) out[k] = v.byteLength;
+    else if (Array.isArray(v) && v.length > 0 && v.every((w) => ArrayBuffer.isView(w))) {
+      // Pages (several views may share one buffer: each buffer counts once, under the first field naming it).
+      let n = 0;
+      for (const w of v as ArrayBufferView[]) if (!counted.has(w.buffer)) counted.add(w.buffer), (n += w.byteLength);
+      if (n) out[k] = n;
+    }
     else if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
       // NsOffsets and the like: one entry per field, its words together.
       let n = 0;

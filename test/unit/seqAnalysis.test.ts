@@ -369,3 +369,38 @@ test('out-of-order segments are kept in sequence order so one ACK frees them all
   assert.equal(c.a.unackedSegments, 0);
   assert.equal(c.a.lastAcksFrame, 4, 'the oldest segment ending at the ACK');
 });
+
+test('state of streams in different pages of the per-direction blocks stays apart', () => {
+  // The analyzer keeps direction state in pages of 16384 streams: open enough streams to fill more than one, then
+  // run the same conversation on a stream of the first page and one of the second, interleaved packet by packet.
+  const c = new Conv();
+  const conv = c as unknown as { ports: [number, number] };
+  const open = (k: number) => {
+    conv.ports = [10000 + (k % 50000), 80 + Math.floor(k / 50000)];
+    c.handshake(1000 + k, 5000 + k);
+  };
+  for (let k = 0; k < 16400; k++) open(k);
+  assert.equal(c.lastStream, 16399);
+  const streams = [5, 16384, 16390];
+  const seen: string[][] = streams.map(() => []);
+  const steps: Array<(k: number) => [number, Seg]> = [
+    (k) => [C, { seq: 1001 + k, ack: 5001 + k, len: 100 }],
+    (k) => [C, { seq: 1101 + k, ack: 5001 + k, len: 100 }],
+    (k) => [C, { seq: 1001 + k, ack: 5001 + k, len: 100, dt: 300000 }],
+    (k) => [S, { seq: 5001 + k, ack: 1101 + k }],
+    (k) => [S, { seq: 5001 + k, ack: 1101 + k }],
+    (k) => [S, { seq: 5001 + k, ack: 1201 + k, win: 0 }],
+  ];
+  for (const step of steps) {
+    streams.forEach((k, i) => {
+      conv.ports = [10000 + (k % 50000), 80 + Math.floor(k / 50000)];
+      const [from, seg] = step(k);
+      seen[i]!.push(names(c.send(from, seg)));
+      assert.equal(c.lastStream, k);
+    });
+  }
+  const expected = ['', '', 'retransmission', '', 'duplicate_ack', 'zero_window'];
+  streams.forEach((k, i) => assert.deepEqual(seen[i], expected, `stream ${k}`));
+  assert.equal(c.a.streamStats(16384).retransmissions, 1);
+  assert.equal(c.a.streamStats(16399).retransmissions, 0);
+});

@@ -11,9 +11,10 @@ import { seqGt, seqLe, seqLt } from './seq';
  * computes them on its single first pass (see docs/tcp-analysis.md for the rules, written out, and for every place
  * where this differs from tshark).
  *
- * State is struct-of-arrays over typed arrays indexed by stream (or stream * 2 + direction): a million flows cost
- * about 150 bytes each and no objects. Segments sent but not yet acknowledged live in one shared arena of
- * typed arrays as per-direction linked lists kept in sequence order, so an ACK only walks the segments it covers.
+ * State lives in typed arrays, no objects: a 64-byte block per direction (stream * 2 + direction) for what every
+ * packet touches, a few arrays per stream for the rest; a million flows cost about 155 bytes each. Segments sent
+ * but not yet acknowledged live in one shared arena of 24-byte records as per-direction linked lists kept in
+ * sequence order, so an ACK only walks the segments it covers.
  * Nothing is allocated per packet once the arrays have grown to the capture's size.
  */
 
@@ -122,7 +123,52 @@ const B_ZWP = 2; // ... a zero-window probe
 const B_VALID_BIF = 4; // bytes in flight trusted (no gap since the peer's last ACK)
 const B_FIRST_ACK = 8; // a SYN was seen and no pure ACK since: the window is not scaled yet (issue 14690)
 const B_SEEN = 16; // the direction has sent a packet
-const B_SACK = 32; // the direction's last packet carried SACK blocks (sackBytes is their length)
+const B_SACK = 32; // the direction's last packet carried SACK blocks (D_SACK_BYTES is their length)
+
+// A direction's state is one 64-byte block (a cache line) of 32-bit words, so a packet reads and writes its own
+// direction and its peer's in two lines rather than one line per field: with a million flows most of them are
+// cold, and a packet of a cold flow would otherwise miss the cache once per field.
+const D_WORDS = 16;
+const D_BYTES = D_WORDS * 4;
+const D_NEXT_SEQ = 0; // highest seq + len seen (0 = none, as in Wireshark)
+const D_MAX_SEQ = 1; // highest contiguous seq seen (maxseqtobeacked)
+const D_LAST_ACK = 2;
+const D_LAST_NON_DUP_ACK = 3; // frame
+const D_DUP_ACKS = 4; // (signed) -1: an "ACKed unseen" verdict is pending suppression
+const D_WINDOW = 5; // (signed) raw window of the last packet, -1 before one (Wireshark: all ones)
+const D_MISC = 6; // B_* bits, the MPTCP subtypes seen at its last packet (S_MP_OPS), window scale (see winScaleOf)
+const D_SACK_BYTES = 7; // SACKed bytes of the last packet, as Wireshark counts them for bytes in flight
+const D_SEG_HEAD = 8; // (signed) arena slot + 1 of the first unacked segment, 0 = none
+const D_SEG_TAIL = 9;
+const D_SEG_COUNT = 10;
+const D_SEG_MAX_END = 11; // end of the segment reaching furthest (relative to base), for bytes in flight
+// Float64 indexes within the block (word offset / 2 + these): nanosecond times of nextSeq and of the last packet.
+const DF_NEXT_SEQ_TIME = 6;
+const DF_LAST_ACK_TIME = 7;
+const S_MP_OPS = 8;
+// 2 MB pages: small enough that the last one wastes little, few enough that their list stays in the cache.
+const PAGE_SHIFT = 14;
+const PAGE_STREAMS = 1 << PAGE_SHIFT;
+const PAGE_MASK = PAGE_STREAMS - 1;
+const S_WIN_SCALE = 16;
+
+/** The window scale kept in a D_MISC word: -1 unknown, -2 no scaling, else the shift. */
+function winScaleOf(misc: number): number {
+  return ((misc >>> S_WIN_SCALE) & 0xff) - 2;
+}
+
+function withWinScale(misc: number, shift: number): number {
+  return (misc & ~(0xff << S_WIN_SCALE)) | ((shift + 2) << S_WIN_SCALE);
+}
+
+// An unacked segment: seq, end, frame, link (signed: next slot or -1), and its time as a float64.
+const A_WORDS = 6;
+const A_BYTES = A_WORDS * 4;
+const A_SEQ = 0;
+const A_END = 1;
+const A_FRAME = 2;
+const A_LINK = 3;
+const AF_TIME = 2;
 
 export class SequenceAnalyzer implements TcpPacketObserver {
   // ---- results of the last onTcpPacket ----
@@ -170,33 +216,20 @@ export class SequenceAnalyzer implements TcpPacketObserver {
   private counters: Uint32Array;
   private counterRows = 0;
 
-  // ---- per direction (stream * 2 + dir) ----
-  private nextSeq: Uint32Array; // highest seq + len seen (0 = none, as in Wireshark)
-  private nextSeqTime: Float64Array;
-  private maxSeqToAck: Uint32Array; // highest contiguous seq seen
-  private lastAck: Uint32Array;
-  private lastAckTime: Float64Array;
-  private lastNonDupAck: Uint32Array; // frame
-  private dupAckNum: Int32Array; // -1: an "ACKed unseen" verdict is pending suppression
-  private window: Int32Array; // raw window of the last packet, -1 before one (Wireshark: all ones)
-  private winScale: Int8Array; // -1 unknown, -2 no scaling, else shift
-  private bits: Uint8Array; // B_*
-  private sackBytes: Uint32Array; // SACKed bytes of the last packet, as Wireshark counts them for bytes in flight
-  private mpOpsAtLast: Uint8Array;
-  private segHead: Int32Array; // arena index + 1, 0 = empty
-  private segTail: Int32Array;
-  private segCount: Uint16Array;
-  private segMaxEnd: Uint32Array; // end of the segment reaching furthest (relative to base), for bytes in flight
+  // ---- per direction (stream * 2 + dir): a 64-byte block, one cache line, see D_* ----
+  // In pages of PAGE_STREAMS streams, allocated as streams appear: no block is ever copied, and growing never holds
+  // an old and a new copy of all of them at once.
+  private readonly pu: Uint32Array[] = [];
+  private readonly pi: Int32Array[] = [];
+  private readonly pf: Float64Array[] = [];
 
-  // ---- unacked segment arena ----
+  // ---- unacked segment arena: 24-byte records, see A_* ----
   private segCap = 0;
   private segUsed = 0;
   private segFree = -1;
-  private sSeq: Uint32Array;
-  private sEnd: Uint32Array;
-  private sFrame: Uint32Array;
-  private sTime: Float64Array;
-  private sLink: Int32Array;
+  private au: Uint32Array;
+  private ai: Int32Array;
+  private af: Float64Array;
 
   constructor(options: SequenceAnalyzerOptions = {}) {
     this.keepPerFrame = options.keepPerFrame ?? false;
@@ -211,35 +244,23 @@ export class SequenceAnalyzer implements TcpPacketObserver {
     this.maxBif = new Uint32Array(n);
     this.counterRow = new Int32Array(n);
     this.counters = new Uint32Array(64 * COUNTERS);
-    const d = n * 2;
-    this.nextSeq = new Uint32Array(d);
-    this.nextSeqTime = new Float64Array(d);
-    this.maxSeqToAck = new Uint32Array(d);
-    this.lastAck = new Uint32Array(d);
-    this.lastAckTime = new Float64Array(d);
-    this.lastNonDupAck = new Uint32Array(d);
-    this.dupAckNum = new Int32Array(d);
-    this.window = new Int32Array(d);
-    this.winScale = new Int8Array(d);
-    this.bits = new Uint8Array(d);
-    this.sackBytes = new Uint32Array(d);
-    this.mpOpsAtLast = new Uint8Array(d);
-    this.segHead = new Int32Array(d);
-    this.segTail = new Int32Array(d);
-    this.segCount = new Uint16Array(d);
-    this.segMaxEnd = new Uint32Array(d);
     this.segCap = 1024;
-    this.sSeq = new Uint32Array(this.segCap);
-    this.sEnd = new Uint32Array(this.segCap);
-    this.sFrame = new Uint32Array(this.segCap);
-    this.sTime = new Float64Array(this.segCap);
-    this.sLink = new Int32Array(this.segCap);
+    const arena = new ArrayBuffer(this.segCap * A_BYTES);
+    this.au = new Uint32Array(arena);
+    this.ai = new Int32Array(arena);
+    this.af = new Float64Array(arena);
   }
 
   onTcpPacket(rec: PacketRecord, d: DecodedPacket, stream: number, dir: number, ctx: PacketContext): void {
     if (stream >= this.streamsInit) this.initStreams(stream, grownCapacity(stream + 1, this.streamCap, rec.fileOffset, ctx.fileSize));
-    const fwd = stream * 2 + dir;
-    const rev = fwd ^ 1;
+    // Word offsets of this packet's direction block (F) and its peer's (R) in the stream's page; float64 index =
+    // word offset / 2.
+    const page = stream >>> PAGE_SHIFT;
+    const F = ((stream & PAGE_MASK) * 2 + dir) * D_WORDS;
+    const R = F ^ D_WORDS;
+    const du = this.pu[page]!;
+    const di = this.pi[page]!;
+    const df = this.pf[page]!;
     const frame = rec.frameNumber;
     // Nanoseconds since the stream's first packet: only times within one stream are ever compared, and counted
     // from there a double holds them exactly for 104 days (from the capture's start it would not when interfaces'
@@ -262,24 +283,26 @@ export class SequenceAnalyzer implements TcpPacketObserver {
     let dupNum = 0;
     let dupFrame = 0;
 
+    // SACK blocks describe only the latest packet of a direction.
+    let fMisc = du[F + D_MISC]! & ~B_SACK;
+    let rMisc = du[R + D_MISC]!;
+
     // A pure SYN repeating the ISN of its direction is a SYN retransmission: Wireshark first rewinds nextseq to the
     // contiguous edge, so whatever moved it past a hole since (issue 17616) does not colour the verdict.
-    if ((th & (TCP_SYN | TCP_ACK)) === TCP_SYN && this.bits[fwd]! & B_SEEN && !ctx.isNew && seq === ctx.baseSeq) {
-      this.nextSeq[fwd] = this.maxSeqToAck[fwd]!;
+    if ((th & (TCP_SYN | TCP_ACK)) === TCP_SYN && fMisc & B_SEEN && !ctx.isNew && seq === ctx.baseSeq) {
+      du[F + D_NEXT_SEQ] = du[F + D_MAX_SEQ]!;
     }
-    // SACK blocks describe only the latest packet of a direction.
-    const bits = this.bits;
-    bits[fwd]! &= ~B_SACK;
 
-    const fNext = this.nextSeq[fwd]!;
-    const fLastAck = this.lastAck[fwd]!;
-    const fWindow = this.window[fwd]!;
+    const fNext = du[F + D_NEXT_SEQ]!;
+    const fLastAck = du[F + D_LAST_ACK]!;
+    const fWindow = di[F + D_WINDOW]!;
+    const rWindow = di[R + D_WINDOW]!;
 
-    if (th & TCP_ACK) bits[rev]! |= B_VALID_BIF;
+    if (th & TCP_ACK) rMisc |= B_VALID_BIF;
 
     // Wireshark's forward checks, in its order: a probe, keep-alive ACK, probe ACK or duplicate ACK ends them.
     checks: {
-      if (seglen === 1 && seq === fNext && this.window[rev] === 0) {
+      if (seglen === 1 && seq === fNext && rWindow === 0) {
         f |= TA_ZERO_WINDOW_PROBE;
         break checks;
       }
@@ -287,61 +310,61 @@ export class SequenceAnalyzer implements TcpPacketObserver {
       if (fNext !== 0 && seqGt(seq, fNext) && !(th & TCP_RST)) {
         f |= TA_LOST_SEGMENT;
         // Bytes in flight cannot be trusted across a gap until the peer ACKs again.
-        bits[fwd]! &= ~B_VALID_BIF;
+        fMisc &= ~B_VALID_BIF;
       }
       if (seglen <= 1 && seq === ((fNext - 1) >>> 0) && noSFR) f |= TA_KEEP_ALIVE;
       if (!noSFR) break checks;
       const sameEdges = seq === fNext && ack === fLastAck;
       if (seglen === 0 && win !== 0 && win !== fWindow && sameEdges) f |= TA_WINDOW_UPDATE;
       if (seglen > 0) {
-        const rs = this.winScale[rev]!;
+        const rs = winScaleOf(rMisc);
         if (rs !== -1) {
-          const shift = bits[rev]! & B_FIRST_ACK || rs === -2 ? 0 : rs;
+          const shift = rMisc & B_FIRST_ACK || rs === -2 ? 0 : rs;
           // Wireshark shifts a 32-bit window (an unseen one is all ones, our -1) and adds modulo 2^32.
-          const rightEdge = (this.lastAck[rev]! + (this.window[rev]! << shift)) >>> 0;
+          const rightEdge = (du[R + D_LAST_ACK]! + (rWindow << shift)) >>> 0;
           if (((seq + seglen) >>> 0) === rightEdge) f |= TA_WINDOW_FULL;
         }
         break checks;
       }
       if (!sameEdges || win !== fWindow) break checks;
-      if (win !== 0 && bits[rev]! & B_KEEP_ALIVE) {
+      if (win !== 0 && rMisc & B_KEEP_ALIVE) {
         f |= TA_KEEP_ALIVE_ACK;
         break checks;
       }
-      if (win === 0 && bits[rev]! & B_ZWP) {
+      if (win === 0 && rMisc & B_ZWP) {
         f |= TA_ZERO_WINDOW_PROBE_ACK;
         break checks;
       }
       if (win !== 0) {
         // RFC 8684 §4: an MPTCP endpoint may repeat an ACK to carry new MPTCP signalling.
-        if (!(this.hasMptcp[stream] && this.mptcpOps[stream] !== this.mpOpsAtLast[fwd])) {
-          const n = this.dupAckNum[fwd] === -1 ? 1 : this.dupAckNum[fwd]! + 1;
-          this.dupAckNum[fwd] = n;
+        if (!(this.hasMptcp[stream] && this.mptcpOps[stream] !== ((fMisc >>> S_MP_OPS) & 0xff))) {
+          const n = di[F + D_DUP_ACKS] === -1 ? 1 : di[F + D_DUP_ACKS]! + 1;
+          di[F + D_DUP_ACKS] = n;
           f |= TA_DUPLICATE_ACK;
           dupNum = n;
-          dupFrame = this.lastNonDupAck[fwd]!;
+          dupFrame = du[F + D_LAST_NON_DUP_ACK]!;
         }
       }
     }
 
     if (ack !== fLastAck) {
-      this.lastNonDupAck[fwd] = frame;
-      this.dupAckNum[fwd] = 0;
+      du[F + D_LAST_NON_DUP_ACK] = frame;
+      di[F + D_DUP_ACKS] = 0;
     }
 
     // ACKed unseen segment: the peer's data this ACK covers never passed the capture point.
-    const rMax = this.maxSeqToAck[rev]!;
+    const rMax = du[R + D_MAX_SEQ]!;
     if (rMax !== 0 && th & TCP_ACK && seqGt(ack, rMax)) {
-      const rNext = this.nextSeq[rev]!;
+      const rNext = du[R + D_NEXT_SEQ]!;
       if (seqGt(rNext, rMax)) {
         // The peer's data has a hole (we saw data past its contiguous edge): jump the edge to the highest byte
         // seen so the same hole is not reported again.
-        this.maxSeqToAck[rev] = rNext;
+        du[R + D_MAX_SEQ] = rNext;
         f |= TA_ACK_LOST_SEGMENT;
       } else {
         // Say it once per gap: -1 holds the verdict back until the peer's own ACK number moves.
-        if (this.dupAckNum[rev] === 0) f |= TA_ACK_LOST_SEGMENT;
-        this.dupAckNum[rev] = -1;
+        if (di[R + D_DUP_ACKS] === 0) f |= TA_ACK_LOST_SEGMENT;
+        di[R + D_DUP_ACKS] = -1;
       }
     }
 
@@ -350,16 +373,16 @@ export class SequenceAnalyzer implements TcpPacketObserver {
       let notAdvanced = fNext !== 0 && seqLt(seq, fNext);
       // New data starting on the byte of an earlier 1-byte zero-window probe is not a retransmission.
       if (seglen > 1 && seq === ((fNext - 1) >>> 0)) notAdvanced = false;
-      const rLastAck = this.lastAck[rev]!;
+      const rLastAck = du[R + D_LAST_ACK]!;
       if (seglen > 0 && rLastAck !== 0 && seqLe((seq + seglen) >>> 0, rLastAck)) {
         f |= TA_SPURIOUS_RETRANSMISSION | TA_RETRANSMISSION;
       } else if (notAdvanced) {
-        const sinceAck = now - this.lastAckTime[rev]!;
-        const sinceNext = now - this.nextSeqTime[fwd]!;
+        const sinceAck = now - df[(R >> 1) + DF_LAST_ACK_TIME]!;
+        const sinceNext = now - df[(F >> 1) + DF_NEXT_SEQ_TIME]!;
         const irtt = this.irttNs[stream]!;
         const oooThreshold = irtt === 0 ? DEFAULT_OOO_THRESHOLD_NS : irtt < 0 ? Infinity : irtt;
         // The -1 "ACKed unseen" marker is an unsigned all-ones count in Wireshark, so it passes the >= 2 test.
-        const rDup = this.dupAckNum[rev]!;
+        const rDup = di[R + D_DUP_ACKS]!;
         if ((rDup >= 2 || rDup === -1) && rLastAck === seq && sinceAck >= 0 && sinceAck < FAST_RETRANSMISSION_WINDOW_NS) {
           f |= TA_FAST_RETRANSMISSION | TA_RETRANSMISSION;
         } else if (sinceNext >= 0 && sinceNext < oooThreshold && fNext !== ((seq + seglen + (synOrFin ? 1 : 0)) >>> 0)) {
@@ -372,37 +395,39 @@ export class SequenceAnalyzer implements TcpPacketObserver {
 
     // Remember the segment until it is acknowledged.
     let end = (seq + seglen) >>> 0;
-    if ((seglen > 0 || synOrFin) && this.segCount[fwd]! < this.maxUnacked) {
+    if ((seglen > 0 || synOrFin) && du[F + D_SEG_COUNT]! < this.maxUnacked) {
       // Wireshark counts SYN/FIN's sequence byte only when it keeps the segment: past the cap it does not.
       if (synOrFin) end = (end + 1) >>> 0;
-      this.pushSegment(fwd, seq, end, frame, now, ctx.baseSeq);
+      this.pushSegment(du, di, F, seq, end, frame, now, ctx.baseSeq);
     }
     if (!(f & TA_ZERO_WINDOW_PROBE)) {
       if (fNext === 0 || seqGt(end, fNext)) {
-        this.nextSeq[fwd] = end;
-        this.nextSeqTime[fwd] = now;
+        du[F + D_NEXT_SEQ] = end;
+        df[(F >> 1) + DF_NEXT_SEQ_TIME] = now;
       }
-      const m = this.maxSeqToAck[fwd]!;
-      if (m === 0 || seq === m) this.maxSeqToAck[fwd] = this.nextSeq[fwd]!;
+      const m = du[F + D_MAX_SEQ]!;
+      if (m === 0 || seq === m) du[F + D_MAX_SEQ] = du[F + D_NEXT_SEQ]!;
     }
-    this.window[fwd] = win;
-    this.lastAck[fwd] = ack;
-    this.lastAckTime[fwd] = now;
-    if (this.hasMptcp[stream]) this.mpOpsAtLast[fwd] = this.mptcpOps[stream]!;
-    bits[fwd] = (bits[fwd]! & ~(B_KEEP_ALIVE | B_ZWP)) | B_SEEN | (f & TA_KEEP_ALIVE ? B_KEEP_ALIVE : 0) | (f & TA_ZERO_WINDOW_PROBE ? B_ZWP : 0);
+    di[F + D_WINDOW] = win;
+    du[F + D_LAST_ACK] = ack;
+    df[(F >> 1) + DF_LAST_ACK_TIME] = now;
+    if (this.hasMptcp[stream]) fMisc = (fMisc & ~(0xff << S_MP_OPS)) | (this.mptcpOps[stream]! << S_MP_OPS);
+    fMisc = (fMisc & ~(B_KEEP_ALIVE | B_ZWP)) | B_SEEN | (f & TA_KEEP_ALIVE ? B_KEEP_ALIVE : 0) | (f & TA_ZERO_WINDOW_PROBE ? B_ZWP : 0);
+    du[R + D_MISC] = rMisc;
 
     // The ACK field is compared whether or not the ACK bit is set, as Wireshark does.
     this.lastAcksFrame = 0;
     this.lastAckRtt = NaN;
-    if (this.segHead[rev] !== 0) this.processAck(rev, ack, now);
+    if (di[R + D_SEG_HEAD] !== 0) this.processAck(du, di, R, ack, now);
 
     // Bytes in flight, Wireshark's default (payload) method: the span of this direction's unacked segments.
     let bif = 0;
-    if (seglen !== 0 && this.segHead[fwd] !== 0 && bits[fwd]! & B_VALID_BIF) {
+    const fHead = di[F + D_SEG_HEAD]!;
+    if (seglen !== 0 && fHead !== 0 && fMisc & B_VALID_BIF) {
       const base = ctx.baseSeq;
-      let inFlight = ((this.segMaxEnd[fwd]! - base) >>> 0) - ((this.sSeq[this.segHead[fwd]! - 1]! - base) >>> 0);
+      let inFlight = ((du[F + D_SEG_MAX_END]! - base) >>> 0) - ((this.au[(fHead - 1) * A_WORDS + A_SEQ]! - base) >>> 0);
       inFlight >>>= 0;
-      if (bits[rev]! & B_SACK) inFlight = (inFlight - this.sackBytes[rev]!) >>> 0;
+      if (rMisc & B_SACK) inFlight = (inFlight - du[R + D_SACK_BYTES]!) >>> 0;
       if (inFlight > 0 && inFlight < 2000000000) bif = synOrFin ? inFlight - 1 : inFlight;
     }
     this.lastBytesInFlight = bif;
@@ -411,7 +436,7 @@ export class SequenceAnalyzer implements TcpPacketObserver {
     let scaled = win;
     let factor = 0;
     if (!(th & TCP_SYN)) {
-      const ws = this.winScale[fwd]!;
+      const ws = winScaleOf(fMisc);
       if (ws >= 0) {
         scaled = win * (1 << ws);
         factor = 1 << ws;
@@ -422,36 +447,37 @@ export class SequenceAnalyzer implements TcpPacketObserver {
 
     if (th & TCP_SYN) {
       if (!(th & TCP_ACK)) this.mruSyn[stream] = now;
-      bits[fwd]! |= B_FIRST_ACK;
+      fMisc |= B_FIRST_ACK;
     }
     if ((th & (TCP_SYN | TCP_ACK)) === TCP_ACK) {
       if (this.irttNs[stream] === 0 && this.mruSyn[stream] === this.mruSyn[stream]) {
         this.irttNs[stream] = now - this.mruSyn[stream]!;
       }
-      bits[fwd]! &= ~B_FIRST_ACK;
+      fMisc &= ~B_FIRST_ACK;
     }
     // Options are read after the analysis: their effect starts with the next packet.
-    if (d.windowScale >= 0) this.winScale[fwd] = d.windowScale > 14 ? 14 : d.windowScale;
+    if (d.windowScale >= 0) fMisc = withWinScale(fMisc, d.windowScale > 14 ? 14 : d.windowScale);
     if (d.sackCount > 0) {
       // Wireshark keeps at most three blocks of a SACK option for this (its storage starts at index 1 of four).
       const n = d.sackCount < 3 ? d.sackCount : 3;
       let bytes = 0;
       for (let k = 0; k < n; k++) bytes = (bytes + (d.sackRight[k]! - d.sackLeft[k]!)) >>> 0;
-      bits[fwd]! |= B_SACK;
-      this.sackBytes[fwd] = bytes;
+      fMisc |= B_SACK;
+      du[F + D_SACK_BYTES] = bytes;
     }
     // tshark stops dissecting the header where the snaplen cut its options: the verdicts above are reached and
     // remembered, but nothing after the options runs (the handshake's window-scaling check) or is shown.
     const optionsCut = d.tcpOptionsTruncated;
     if (th & TCP_SYN && !optionsCut) {
       // Scaling is in force only if both SYNs carried the option; otherwise the header window is the window.
-      if (this.winScale[fwd] === -1) {
-        this.winScale[fwd] = -2;
-        this.winScale[rev] = -2;
-      } else if (th & TCP_ACK && this.winScale[rev] === -2) {
-        this.winScale[fwd] = -2;
+      if (winScaleOf(fMisc) === -1) {
+        fMisc = withWinScale(fMisc, -2);
+        du[R + D_MISC] = withWinScale(du[R + D_MISC]!, -2);
+      } else if (th & TCP_ACK && winScaleOf(du[R + D_MISC]!) === -2) {
+        fMisc = withWinScale(fMisc, -2);
       }
     }
+    du[F + D_MISC] = fMisc;
     if (d.mptcp && !optionsCut) {
       this.hasMptcp[stream] = 1;
       if (d.mptcpSubtype >= 0 && d.mptcpSubtype < 8) this.mptcpOps[stream]! |= 1 << d.mptcpSubtype;
@@ -558,45 +584,51 @@ export class SequenceAnalyzer implements TcpPacketObserver {
   /**
    * Applies an ACK number to the peer's unacked segments: segments it covers are forgotten, one it cuts is
    * trimmed, and the oldest segment ending exactly at the ACK gives the RTT (Wireshark's rule). The list is in
-   * sequence order, so only segments starting before the ACK are visited.
+   * sequence order, so only segments starting before the ACK are visited. `D` is the word offset of the peer's
+   * direction block.
    */
-  private processAck(dirIdx: number, ack: number, now: number): void {
-    const sSeq = this.sSeq;
-    const sEnd = this.sEnd;
-    const sLink = this.sLink;
+  private processAck(du: Uint32Array, di: Int32Array, D: number, ack: number, now: number): void {
+    const au = this.au;
+    const ai = this.ai;
     let prev = -1;
-    let cur = this.segHead[dirIdx]! - 1;
+    let cur = di[D + D_SEG_HEAD]! - 1;
     let matchFrame = 0;
     let matchTime = 0;
     let removedMax = false;
-    const maxEnd = this.segMaxEnd[dirIdx]!;
-    while (cur >= 0 && seqLt(sSeq[cur]!, ack)) {
-      const e = sEnd[cur]!;
-      const next = sLink[cur]!;
+    let removed = 0;
+    const maxEnd = du[D + D_SEG_MAX_END]!;
+    while (cur >= 0) {
+      const a = cur * A_WORDS;
+      if (!seqLt(au[a + A_SEQ]!, ack)) break;
+      const e = au[a + A_END]!;
+      const next = ai[a + A_LINK]!;
       if (e !== ack && seqLt(ack, e)) {
         // Partly acknowledged (the sender re-packetised, or GRO/TSO merged segments): keep the rest.
-        sSeq[cur] = ack;
+        au[a + A_SEQ] = ack;
         prev = cur;
         cur = next;
         continue;
       }
       if (e === ack) {
-        const fr = this.sFrame[cur]!;
+        const fr = au[a + A_FRAME]!;
         if (matchFrame === 0 || fr < matchFrame) {
           matchFrame = fr;
-          matchTime = this.sTime[cur]!;
+          matchTime = this.af[(a >> 1) + AF_TIME]!;
         }
       }
       if (e === maxEnd) removedMax = true;
       // Unlink and free.
-      if (prev < 0) this.segHead[dirIdx] = next + 1;
-      else sLink[prev] = next;
-      if (next < 0) this.segTail[dirIdx] = prev + 1;
-      sLink[cur] = this.segFree;
+      if (prev < 0) di[D + D_SEG_HEAD] = next + 1;
+      else ai[prev * A_WORDS + A_LINK] = next;
+      if (next < 0) di[D + D_SEG_TAIL] = prev + 1;
+      ai[a + A_LINK] = this.segFree;
       this.segFree = cur;
-      this.segUsed--;
-      this.segCount[dirIdx]!--;
+      removed++;
       cur = next;
+    }
+    if (removed !== 0) {
+      this.segUsed -= removed;
+      du[D + D_SEG_COUNT]! -= removed;
     }
     if (matchFrame !== 0) {
       this.lastAcksFrame = matchFrame;
@@ -604,69 +636,78 @@ export class SequenceAnalyzer implements TcpPacketObserver {
       // Wireshark prints the RTT only when it is not exactly zero.
       this.lastAckRtt = rtt === 0 ? NaN : rtt / 1e9;
     }
-    if (removedMax && this.segHead[dirIdx] !== 0) this.recomputeMaxEnd(dirIdx);
+    if (removedMax && di[D + D_SEG_HEAD] !== 0) this.recomputeMaxEnd(du, di, D);
   }
 
-  private recomputeMaxEnd(dirIdx: number): void {
+  private recomputeMaxEnd(du: Uint32Array, di: Int32Array, D: number): void {
     // Which end reaches furthest is judged in sequence space from the list's first segment.
-    let cur = this.segHead[dirIdx]! - 1;
-    let best = this.sEnd[cur]!;
-    for (cur = this.sLink[cur]!; cur >= 0; cur = this.sLink[cur]!) if (seqGt(this.sEnd[cur]!, best)) best = this.sEnd[cur]!;
-    this.segMaxEnd[dirIdx] = best;
+    const au = this.au;
+    const ai = this.ai;
+    let cur = di[D + D_SEG_HEAD]! - 1;
+    let best = au[cur * A_WORDS + A_END]!;
+    for (cur = ai[cur * A_WORDS + A_LINK]!; cur >= 0; cur = ai[cur * A_WORDS + A_LINK]!) {
+      const e = au[cur * A_WORDS + A_END]!;
+      if (seqGt(e, best)) best = e;
+    }
+    du[D + D_SEG_MAX_END] = best;
   }
 
-  private pushSegment(dirIdx: number, seq: number, end: number, frame: number, now: number, base: number): void {
+  private pushSegment(du: Uint32Array, di: Int32Array, D: number, seq: number, end: number, frame: number, now: number, base: number): void {
     let slot = this.segFree;
     if (slot >= 0) {
-      this.segFree = this.sLink[slot]!;
+      this.segFree = this.ai[slot * A_WORDS + A_LINK]!;
     } else {
       if (this.segUsed >= this.segCap) this.growArena();
       // Free list empty means every slot below segUsed is in use.
       slot = this.segUsed;
     }
     this.segUsed++;
-    this.sSeq[slot] = seq;
-    this.sEnd[slot] = end;
-    this.sFrame[slot] = frame;
-    this.sTime[slot] = now;
-    const count = this.segCount[dirIdx]!;
-    this.segCount[dirIdx] = count + 1;
+    const au = this.au;
+    const ai = this.ai;
+    const a = slot * A_WORDS;
+    au[a + A_SEQ] = seq;
+    au[a + A_END] = end;
+    au[a + A_FRAME] = frame;
+    this.af[(a >> 1) + AF_TIME] = now;
+    const count = du[D + D_SEG_COUNT]!;
+    du[D + D_SEG_COUNT] = count + 1;
     if (count === 0) {
-      this.sLink[slot] = -1;
-      this.segHead[dirIdx] = slot + 1;
-      this.segTail[dirIdx] = slot + 1;
-      this.segMaxEnd[dirIdx] = end;
+      ai[a + A_LINK] = -1;
+      di[D + D_SEG_HEAD] = slot + 1;
+      di[D + D_SEG_TAIL] = slot + 1;
+      du[D + D_SEG_MAX_END] = end;
       return;
     }
     // Wireshark picks the furthest end by distance from the direction's base sequence number.
-    if (((end - base) >>> 0) > ((this.segMaxEnd[dirIdx]! - base) >>> 0)) this.segMaxEnd[dirIdx] = end;
-    const tail = this.segTail[dirIdx]! - 1;
-    if (!seqLt(seq, this.sSeq[tail]!)) {
+    if (((end - base) >>> 0) > ((du[D + D_SEG_MAX_END]! - base) >>> 0)) du[D + D_SEG_MAX_END] = end;
+    const tail = di[D + D_SEG_TAIL]! - 1;
+    if (!seqLt(seq, au[tail * A_WORDS + A_SEQ]!)) {
       // The usual case: new data after everything outstanding.
-      this.sLink[tail] = slot;
-      this.sLink[slot] = -1;
-      this.segTail[dirIdx] = slot + 1;
+      ai[tail * A_WORDS + A_LINK] = slot;
+      ai[a + A_LINK] = -1;
+      di[D + D_SEG_TAIL] = slot + 1;
       return;
     }
     // A retransmission or reordered segment: insert after the last segment starting at or before it.
     let prev = -1;
-    let cur = this.segHead[dirIdx]! - 1;
-    while (cur >= 0 && !seqLt(seq, this.sSeq[cur]!)) {
+    let cur = di[D + D_SEG_HEAD]! - 1;
+    while (cur >= 0 && !seqLt(seq, au[cur * A_WORDS + A_SEQ]!)) {
       prev = cur;
-      cur = this.sLink[cur]!;
+      cur = ai[cur * A_WORDS + A_LINK]!;
     }
-    this.sLink[slot] = cur;
-    if (prev < 0) this.segHead[dirIdx] = slot + 1;
-    else this.sLink[prev] = slot;
+    ai[a + A_LINK] = cur;
+    if (prev < 0) di[D + D_SEG_HEAD] = slot + 1;
+    else ai[prev * A_WORDS + A_LINK] = slot;
   }
 
   private growArena(): void {
     const n = this.segCap * 2;
-    this.sSeq = grow(this.sSeq, n);
-    this.sEnd = grow(this.sEnd, n);
-    this.sFrame = grow(this.sFrame, n);
-    this.sTime = grow(this.sTime, n);
-    this.sLink = grow(this.sLink, n);
+    const arena = new ArrayBuffer(n * A_BYTES);
+    const au = new Uint32Array(arena);
+    au.set(this.au);
+    this.au = au;
+    this.ai = new Int32Array(arena);
+    this.af = new Float64Array(arena);
     this.segCap = n;
   }
 
@@ -674,12 +715,21 @@ export class SequenceAnalyzer implements TcpPacketObserver {
     if (stream >= this.streamCap) this.growStreams(capacity);
     for (let s = this.streamsInit; s <= stream; s++) {
       this.mruSyn[s] = NaN;
-      for (let i = s * 2; i < s * 2 + 2; i++) {
-        this.window[i] = -1;
-        this.winScale[i] = -1;
-        this.bits[i] = B_VALID_BIF;
-        this.lastAckTime[i] = NaN;
-        this.nextSeqTime[i] = NaN;
+      const page = s >>> PAGE_SHIFT;
+      if (page === this.pu.length) {
+        const buf = new ArrayBuffer(PAGE_STREAMS * 2 * D_BYTES);
+        this.pu.push(new Uint32Array(buf));
+        this.pi.push(new Int32Array(buf));
+        this.pf.push(new Float64Array(buf));
+      }
+      const di = this.pi[page]!;
+      const df = this.pf[page]!;
+      const first = (s & PAGE_MASK) * 2 * D_WORDS;
+      for (let D = first; D < first + 2 * D_WORDS; D += D_WORDS) {
+        di[D + D_WINDOW] = -1;
+        di[D + D_MISC] = withWinScale(B_VALID_BIF, -1);
+        df[(D >> 1) + DF_LAST_ACK_TIME] = NaN;
+        df[(D >> 1) + DF_NEXT_SEQ_TIME] = NaN;
       }
     }
     this.streamsInit = stream + 1;
@@ -693,22 +743,5 @@ export class SequenceAnalyzer implements TcpPacketObserver {
     this.hasMptcp = grow(this.hasMptcp, n);
     this.maxBif = grow(this.maxBif, n);
     this.counterRow = grow(this.counterRow, n);
-    const d = n * 2;
-    this.nextSeq = grow(this.nextSeq, d);
-    this.nextSeqTime = grow(this.nextSeqTime, d);
-    this.maxSeqToAck = grow(this.maxSeqToAck, d);
-    this.lastAck = grow(this.lastAck, d);
-    this.lastAckTime = grow(this.lastAckTime, d);
-    this.lastNonDupAck = grow(this.lastNonDupAck, d);
-    this.dupAckNum = grow(this.dupAckNum, d);
-    this.window = grow(this.window, d);
-    this.winScale = grow(this.winScale, d);
-    this.bits = grow(this.bits, d);
-    this.sackBytes = grow(this.sackBytes, d);
-    this.mpOpsAtLast = grow(this.mpOpsAtLast, d);
-    this.segHead = grow(this.segHead, d);
-    this.segTail = grow(this.segTail, d);
-    this.segCount = grow(this.segCount, d);
-    this.segMaxEnd = grow(this.segMaxEnd, d);
   }
 }
