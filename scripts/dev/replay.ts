@@ -77,7 +77,11 @@ export function typedBytes(o: object): Record<string, number> {
     else if (Array.isArray(v) && v.length > 0 && v.every((w) => ArrayBuffer.isView(w))) {
       // Pages (several views may share one buffer: each buffer counts once, under the first field naming it).
       let n = 0;
-      for (const w of v as ArrayBufferView[]) if (!counted.has(w.buffer)) counted.add(w.buffer), (n += w.byteLength);
+      for (const w of v as ArrayBufferView[]) {
+        if (counted.has(w.buffer)) continue;
+        counted.add(w.buffer);
+        n += w.byteLength;
+      }
       if (n) out[k] = n;
     }
     else if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
