@@ -13,6 +13,9 @@ import { reviveAs } from '../util/transfer';
  */
 
 const RECENT_MASK = (1 << 14) - 1;
+const RECENT4_SHIFT = 32 - 14;
+const FP_MASK = 0xff000000 | 0;
+const ID_MASK_FP = 0x00ffffff;
 // A tuple's key: [lo address, hi address, loPort << 16 | hiPort, IP version]; for IPv6 the first word is the
 // tuple's row in `keys6` (lo0..lo3, hi0..hi3), so the IPv4 tuples most captures are made of take 16 bytes, not 40.
 const KEY_WORDS = 4;
@@ -46,8 +49,14 @@ export class FlowTable {
   private keys6: Uint32Array;
   private tuples6 = 0;
   private tupleStream: Int32Array; // current (latest) stream of each tuple
-  private slots: Int32Array; // hash slots -> tuple id + 1 (0 = empty)
+  // Hash slots: tuple id + 1 (0 = empty), and in the top 8 bits the top 8 bits of the tuple's hash while ids fit
+  // in 24 bits: a probe rejects nearly every other tuple's slot without reading its key, so inserting one of a
+  // million new tuples costs one random access (the slot's cache line), not one more per occupied slot passed.
+  private slots: Uint32Array;
+  private fpMask = FP_MASK;
+  private idMask = ID_MASK_FP;
   private recent = new Int32Array(RECENT_MASK + 1); // tuple id + 1 of the last tuple seen per hash; see findOrInsertTuple
+  private recent4 = new Uint32Array((RECENT_MASK + 1) * 4); // IPv4: tuple id + 1, lo, hi, ports; see findOrInsertTuple
   private slotMask: number;
   private tupleCap: number;
 
@@ -75,14 +84,18 @@ export class FlowTable {
   clientDir: Uint8Array;
   clientBy: Uint8Array;
 
-  constructor(initialFlows = 1024) {
+  /** `fingerprintIdLimit`: tuple ids past it turn the slots' fingerprints off (lowered only by tests). */
+  constructor(
+    initialFlows = 1024,
+    private readonly fingerprintIdLimit = ID_MASK_FP,
+  ) {
     this.cap = initialFlows;
     this.tupleCap = initialFlows;
     this.keys = new Uint32Array(this.tupleCap * KEY_WORDS);
     this.keys6 = new Uint32Array(64 * KEY6_WORDS);
     this.tupleStream = new Int32Array(this.tupleCap);
     const slotCount = nextPow2(initialFlows * 2);
-    this.slots = new Int32Array(slotCount);
+    this.slots = new Uint32Array(slotCount);
     this.slotMask = slotCount - 1;
     this.tuple = new Int32Array(this.cap);
     this.aIsLo = new Uint8Array(this.cap);
@@ -260,6 +273,22 @@ export class FlowTable {
 
   private findOrInsertTuple(d: DecodedPacket, srcIsLo: boolean): number {
     const v = d.ipVersion;
+    if (v === 4) {
+      // IPv4, nearly every packet: the recent-tuple cache holds the key itself, so a hit reads one 16-byte entry
+      // and nothing of the big key array, and its index is a cheap hash that only has to spread the active tuples.
+      const l = srcIsLo ? d.src0 : d.dst0;
+      const h = srcIsLo ? d.dst0 : d.src0;
+      const ports = (srcIsLo ? (d.srcPort << 16) | d.dstPort : (d.dstPort << 16) | d.srcPort) >>> 0;
+      const j = (Math.imul(l ^ Math.imul(h, 0x9e3779b1) ^ Math.imul(ports, 0x85ebca6b), 0xc2b2ae35) >>> RECENT4_SHIFT) * 4;
+      const r = this.recent4;
+      if (r[j + 1] === l && r[j + 2] === h && r[j + 3] === ports && r[j] !== 0) return r[j]! - 1;
+      const t = this.lookupOrInsert(4, l, 0, 0, 0, h, 0, 0, 0, ports);
+      r[j] = t + 1;
+      r[j + 1] = l;
+      r[j + 2] = h;
+      r[j + 3] = ports;
+      return t;
+    }
     const l0 = srcIsLo ? d.src0 : d.dst0;
     const l1 = srcIsLo ? d.src1 : d.dst1;
     const l2 = srcIsLo ? d.src2 : d.dst2;
@@ -269,6 +298,10 @@ export class FlowTable {
     const h2 = srcIsLo ? d.dst2 : d.src2;
     const h3 = srcIsLo ? d.dst3 : d.src3;
     const ports = (srcIsLo ? (d.srcPort << 16) | d.dstPort : (d.dstPort << 16) | d.srcPort) >>> 0;
+    return this.lookupOrInsert(v, l0, l1, l2, l3, h0, h1, h2, h3, ports);
+  }
+
+  private lookupOrInsert(v: number, l0: number, l1: number, l2: number, l3: number, h0: number, h1: number, h2: number, h3: number, ports: number): number {
     const h = tupleHash(v, l0, l1, l2, l3, h0, h1, h2, h3, ports);
     // Most packets belong to one of the few thousand conversations active right now: a small direct-mapped cache
     // of recent tuples, which stays in the CPU cache, answers them without touching the big hash table, whose
@@ -276,13 +309,17 @@ export class FlowTable {
     const near = h & RECENT_MASK;
     const hit = this.recent[near]! - 1;
     if (hit >= 0 && this.keyIs(hit * KEY_WORDS, v, l0, l1, l2, l3, h0, h1, h2, h3, ports)) return hit;
+    const slots = this.slots;
+    const fpMask = this.fpMask;
+    const fp = h & fpMask;
     let slot = h & this.slotMask;
     for (;;) {
-      const e = this.slots[slot]!;
+      const e = slots[slot]!;
       if (e === 0) break;
-      if (this.keyIs((e - 1) * KEY_WORDS, v, l0, l1, l2, l3, h0, h1, h2, h3, ports)) {
-        this.recent[near] = e;
-        return e - 1;
+      const id = e & this.idMask;
+      if ((e & fpMask) === fp && this.keyIs((id - 1) * KEY_WORDS, v, l0, l1, l2, l3, h0, h1, h2, h3, ports)) {
+        this.recent[near] = id;
+        return id - 1;
       }
       slot = (slot + 1) & this.slotMask;
     }
@@ -311,8 +348,13 @@ export class FlowTable {
     kk[k + 3] = v;
     this.tupleStream[t] = -1;
     this.recent[near] = t + 1;
-    if (this.tupleCount * 2 > this.slots.length) this.rehash();
-    else this.slots[slot] = t + 1;
+    if (t + 1 > this.fingerprintIdLimit && fpMask !== 0) {
+      // Past 16 M tuples the ids need the fingerprint's bits.
+      this.fpMask = 0;
+      this.idMask = -1;
+      this.rehash();
+    } else if (this.tupleCount * 2 > slots.length) this.rehash();
+    else slots[slot] = (t + 1) | fp;
     return t;
   }
 
@@ -336,8 +378,9 @@ export class FlowTable {
 
   private rehash(): void {
     const size = nextPow2(2 * grownCapacity(this.tupleCount, this.slots.length / 2, this.fileOffset, this.fileSize));
-    const slots = new Int32Array(size);
+    const slots = new Uint32Array(size);
     const mask = size - 1;
+    const fpMask = this.fpMask;
     const keys = this.keys;
     const k6 = this.keys6;
     for (let t = 0; t < this.tupleCount; t++) {
@@ -351,7 +394,7 @@ export class FlowTable {
       }
       let slot = h & mask;
       while (slots[slot] !== 0) slot = (slot + 1) & mask;
-      slots[slot] = t + 1;
+      slots[slot] = (t + 1) | (h & fpMask);
     }
     this.slots = slots;
     this.slotMask = mask;

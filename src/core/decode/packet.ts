@@ -538,6 +538,14 @@ function tcp(b: Uint8Array, o: number, ipEnd: number, len: number, d: DecodedPac
 }
 
 function options(b: Uint8Array, p: number, end: number, d: DecodedPacket): void {
+  // NOP, NOP, timestamps: what nearly every segment after the handshake carries (Linux, BSD, macOS), read without
+  // walking the list.
+  if (end - p === 12 && b[p] === 1 && b[p + 1] === 1 && b[p + 2] === 8 && b[p + 3] === 10) {
+    d.hasTimestamps = true;
+    d.tsVal = u32be(b, p + 4);
+    d.tsEcr = u32be(b, p + 8);
+    return;
+  }
   while (p < end) {
     const kind = b[p]!;
     if (kind === 0) return; // end of option list
