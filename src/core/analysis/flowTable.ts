@@ -305,7 +305,8 @@ export class FlowTable {
     const h = tupleHash(v, l0, l1, l2, l3, h0, h1, h2, h3, ports);
     // Most packets belong to one of the few thousand conversations active right now: a small direct-mapped cache
     // of recent tuples, which stays in the CPU cache, answers them without touching the big hash table, whose
-    // slots are a random access (a cache miss) per packet.
+    // slots are a random access (a cache miss) per packet. For IPv4 it is a second chance behind `recent4`: indexed
+    // by another hash, it catches tuples that collided there.
     const near = h & RECENT_MASK;
     const hit = this.recent[near]! - 1;
     if (hit >= 0 && this.keyIs(hit * KEY_WORDS, v, l0, l1, l2, l3, h0, h1, h2, h3, ports)) return hit;
