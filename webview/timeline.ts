@@ -4,6 +4,7 @@ import { clear, el } from './dom';
 import { PagedRows } from './pagedRows';
 import type { Requester } from './flowDetailView';
 import { durationText } from './svg';
+import { revealRow, scrollGeometry, scrollToVirtual } from './scrollMap';
 
 /**
  * The capture timeline: every flow as a bar from its first to its last packet, one row per flow in start order,
@@ -34,7 +35,6 @@ const ROW_H = 12;
 const BAR_H = 8;
 const PAGE = 1000;
 const MAX_PAGES = 48;
-const MAX_SCROLL_PX = 8_000_000;
 const BINS = 1024;
 const MIN_SPAN = 1e-6;
 const ZOOM_STEP = 2;
@@ -261,13 +261,7 @@ export class CaptureTimeline {
   // ---------- geometry ----------
 
   private geometry() {
-    const virtualHeight = this.total * ROW_H;
-    const spacerHeight = Math.min(virtualHeight, MAX_SCROLL_PX);
-    const vh = this.viewport.clientHeight;
-    const scrollRange = Math.max(0, spacerHeight - vh);
-    const virtualRange = Math.max(0, virtualHeight - vh);
-    const virtualTop = scrollRange > 0 ? (this.viewport.scrollTop / scrollRange) * virtualRange : 0;
-    return { spacerHeight, scrollRange, virtualRange, virtualTop, vh, width: this.viewport.clientWidth };
+    return scrollGeometry(this.viewport, this.total, ROW_H);
   }
 
   private x(t: number, width: number): number {
@@ -304,11 +298,7 @@ export class CaptureTimeline {
     // The spacer is sized when a frame is drawn; rows that just arrived may not have had one yet, and a scrollTop
     // past the content would be cut short.
     this.spacer.style.height = `${g.spacerHeight}px`;
-    const top = i * ROW_H;
-    let target = g.virtualTop;
-    if (top < g.virtualTop) target = top;
-    else if (top + ROW_H > g.virtualTop + g.vh) target = top + ROW_H - g.vh;
-    if (target !== g.virtualTop) this.viewport.scrollTop = g.virtualRange > 0 ? (target / g.virtualRange) * g.scrollRange : 0;
+    revealRow(this.viewport, g, i, ROW_H);
   }
 
   // ---------- view ----------
@@ -594,8 +584,7 @@ export class CaptureTimeline {
       const { index } = await this.o.request('timeline/locate', { seconds: t });
       if (gen !== this.generation) return;
       const g = this.geometry();
-      const target = Math.max(0, index * ROW_H - ROW_H);
-      this.viewport.scrollTop = g.virtualRange > 0 ? (Math.min(target, g.virtualRange) / g.virtualRange) * g.scrollRange : 0;
+      scrollToVirtual(this.viewport, g, index * ROW_H - ROW_H);
       this.schedule();
     } catch (e) {
       this.o.onError(e);

@@ -1,5 +1,6 @@
 import { el } from './dom';
 import { PagedRows } from './pagedRows';
+import { revealRow, scrollGeometry } from './scrollMap';
 
 export interface Column<Row> {
   key: string;
@@ -34,8 +35,6 @@ export interface VirtualGridOptions<Row> {
 const PAGE = 200;
 const MAX_PAGES = 64;
 const OVERSCAN = 6;
-/** Browsers cap an element's height (Chromium near 33.5 M px); past this the scrollbar maps onto the rows. */
-const MAX_SCROLL_PX = 8_000_000;
 
 /**
  * A grid that renders only the rows in view: a fixed row height, a pool of row elements reused while scrolling,
@@ -169,26 +168,11 @@ export class VirtualGrid<Row> {
 
   /** Pixel geometry: the spacer is capped, so scrollTop maps linearly onto the full virtual height. */
   private geometry() {
-    const rh = this.o.rowHeight;
-    const virtualHeight = this.total * rh;
-    const spacerHeight = Math.min(virtualHeight, MAX_SCROLL_PX);
-    const vh = this.viewport.clientHeight;
-    const scrollRange = Math.max(0, spacerHeight - vh);
-    const virtualRange = Math.max(0, virtualHeight - vh);
-    const virtualTop = scrollRange > 0 ? (this.viewport.scrollTop / scrollRange) * virtualRange : 0;
-    return { rh, spacerHeight, scrollRange, virtualRange, virtualTop };
+    return { ...scrollGeometry(this.viewport, this.total, this.o.rowHeight), rh: this.o.rowHeight };
   }
 
   private ensureVisible(index: number): void {
-    const g = this.geometry();
-    const vh = this.viewport.clientHeight;
-    const top = index * g.rh;
-    let target = g.virtualTop;
-    if (top < g.virtualTop) target = top;
-    else if (top + g.rh > g.virtualTop + vh) target = top + g.rh - vh;
-    if (target !== g.virtualTop) {
-      this.viewport.scrollTop = g.virtualRange > 0 ? (target / g.virtualRange) * g.scrollRange : 0;
-    }
+    revealRow(this.viewport, this.geometry(), index, this.o.rowHeight);
   }
 
   private schedule(): void {
