@@ -1,17 +1,17 @@
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { analyzeCapture } from '../../src/core/analyzeCapture';
 import { newPacketContext } from '../../src/core/analysis/packetContext';
-import { SEGMENT_BYTES, SegmentReplayer, SegmentWriter, segmentBatch } from '../../src/core/analysis/segments';
+import { SegmentReplayer, SegmentWriter, segmentBatch, segmentBatchBytes } from '../../src/core/analysis/segments';
 import { fullAnalysisParts } from '../../src/core/fullAnalysis';
 import { openFileSource } from '../../src/node/fileSource';
 
 // A developer's tool for the analysis half of the two-thread pass, alone on one core:
-//   replay.js dump <capture> <segments-file>      packs every TCP segment once (128 B each)
+//   replay.js dump <capture> <segments-file>      packs every TCP segment once (whole batches)
 //   replay.js run <segments-file> [--nodiag]      times replaying them into the full analysis' observers
 // The CPU time it prints is the analysis thread's share of a parallel run, without the reader competing.
 const [cmd, a, b] = process.argv.slice(2);
 const BATCH = 4096;
-const buf = new ArrayBuffer(BATCH * SEGMENT_BYTES);
+const buf = new ArrayBuffer(segmentBatchBytes(BATCH));
 const batch = segmentBatch(buf, 0, BATCH);
 const bytes = new Uint8Array(buf);
 if (cmd === 'dump' && a && b) {
@@ -21,7 +21,7 @@ if (cmd === 'dump' && a && b) {
     () => batch,
     (_b, count) => {
       writeSync(fd, new Uint32Array([count]));
-      writeSync(fd, bytes, 0, count * SEGMENT_BYTES);
+      writeSync(fd, bytes);
     },
   );
   const src = openFileSource(a);
@@ -47,7 +47,7 @@ if (cmd === 'dump' && a && b) {
     readSync(fd, new Uint8Array(cnt.buffer), 0, 4, null);
     const count = cnt[0]!;
     if (count === 0) break;
-    readSync(fd, bytes, 0, count * SEGMENT_BYTES, null);
+    readSync(fd, bytes, 0, bytes.length, null);
     if (n === 0) ctx.refSec = ctx.refNsec = 0;
     const t = performance.now();
     rep.replay(batch, count);

@@ -6,7 +6,7 @@ import { FlowTable } from '../core/analysis/flowTable';
 import { ZeekConnTracker } from '../core/analysis/zeek';
 import { HandshakeTracker } from '../core/analysis/handshake';
 import { newPacketContext } from '../core/analysis/packetContext';
-import { SEGMENT_BYTES, SegmentReplayer, segmentBatch, type SegmentBatch } from '../core/analysis/segments';
+import { SegmentReplayer, segmentBatch, segmentBatchBytes, type SegmentBatch } from '../core/analysis/segments';
 import { analyzeFull, fullAnalysisParts, type ElsewhereParts, type ElsewhereTracker, type FullAnalysis, type FullAnalysisOptions } from '../core/fullAnalysis';
 import { openFileSource } from './fileSource';
 import {
@@ -89,7 +89,7 @@ export function analyzeFile(path: string, options: FileAnalysisOptions = {}): Fi
   const beside: readonly ElsewhereTracker[] = options.besideReader ?? ['handshakes'];
   const slots = Math.min(MAX_SLOTS, Math.max(2, options.slots ?? 8));
   const batchSegments = Math.max(1, options.batchSegments ?? 4096);
-  const ring = new SharedArrayBuffer(slots * batchSegments * SEGMENT_BYTES);
+  const ring = new SharedArrayBuffer(slots * segmentBatchBytes(batchSegments));
   const control = new SharedArrayBuffer(CONTROL_BYTES);
   const { ints, floats } = controlViews(control);
   floats[F_REF_SEC] = NaN;
@@ -108,7 +108,7 @@ export function analyzeFile(path: string, options: FileAnalysisOptions = {}): Fi
   const worker = new Worker(script, { workerData: data, transferList: [port2] });
   worker.unref();
   const batches: SegmentBatch[] = [];
-  for (let i = 0; i < slots; i++) batches.push(segmentBatch(ring, i * batchSegments * SEGMENT_BYTES, batchSegments));
+  for (let i = 0; i < slots; i++) batches.push(segmentBatch(ring, i * segmentBatchBytes(batchSegments), batchSegments));
   const parts = fullAnalysisParts({ ...options, elsewhere: beside });
   const ctx = newPacketContext();
   ctx.fileSize = statSync(path).size;

@@ -1,6 +1,6 @@
 import { workerData } from 'node:worker_threads';
 import { analyzeCapture } from '../core/analyzeCapture';
-import { SEGMENT_BYTES, SegmentWriter, segmentBatch, type SegmentBatch } from '../core/analysis/segments';
+import { SegmentWriter, segmentBatch, segmentBatchBytes, type SegmentBatch } from '../core/analysis/segments';
 import { openFileSource } from './fileSource';
 import { ZeekConnTracker } from '../core/analysis/zeek';
 import { HandshakeTracker } from '../core/analysis/handshake';
@@ -15,7 +15,7 @@ import { C_CANCEL, C_COUNTS, C_READ, C_STATE, C_WRITTEN, F_BYTES_READ, F_READER_
 const data = workerData as ReaderThreadData;
 const { ints, floats } = controlViews(data.control);
 const batches: SegmentBatch[] = [];
-for (let i = 0; i < data.slots; i++) batches.push(segmentBatch(data.ring, i * data.batchSegments * SEGMENT_BYTES, data.batchSegments));
+for (let i = 0; i < data.slots; i++) batches.push(segmentBatch(data.ring, i * segmentBatchBytes(data.batchSegments), data.batchSegments));
 
 let written = 0;
 const next = (): SegmentBatch => {

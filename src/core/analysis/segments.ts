@@ -4,15 +4,20 @@ import { newDecodedPacket, type DecodedPacket } from '../decode/packet';
 import type { PacketContext } from './packetContext';
 
 /**
- * A TCP segment as the analysis sees it, packed into 128 bytes: what the flow table decided about the packet plus
- * the header fields the analysers read. The reader thread writes these into shared batches and the analysis thread
- * replays them (src/node/parallel.ts), so the two halves of a full analysis run on two cores without sharing
- * objects. The layout is the contract: the analysers may only read, from `rec`, `d` and `ctx`, the fields replayed
- * here (rec.frameNumber/tsSec/tsNsec/fileOffset; d.flags, seq, ack, window, windowScale, payloadLength,
- * capturedPayload, sackCount/sackLeft/sackRight, tcpOptionsTruncated, mptcp, mptcpSubtype, ipVersion, ipId,
- * srcPort, dstPort; every PacketContext field). test/unit/segments.test.ts replays a real capture both ways.
+ * A TCP segment as the analysis sees it, packed into one 64-byte cache line: what the flow table decided about the
+ * packet plus the header fields the analysers read. The reader thread writes these into shared batches and the
+ * analysis thread replays them (src/node/parallel.ts), so the two halves of a full analysis run on two cores without
+ * sharing objects. Values most segments do not have (SACK blocks, a snaplen-cut payload's captured length, times
+ * that do not fit 32 bits) go to a side area the replay reads in the same order, so the common segment costs one
+ * line to write and one to read.
+ *
+ * The layout is the contract: the analysers may only read, from `rec`, `d` and `ctx`, the fields replayed here
+ * (rec.frameNumber/tsSec/tsNsec; d.flags, seq, ack, window, windowScale (capped at 14), payloadLength, capturedPayload,
+ * sackCount/sackLeft/sackRight, tcpOptionsTruncated, mptcp, mptcpSubtype, ipVersion, ipId, srcPort, dstPort; every
+ * PacketContext field) and rec.fileOffset only as a progress hint: it is the offset of the batch's last packet.
+ * test/unit/segments.test.ts replays odd values both ways; test/conformance/parallel.test.ts whole captures.
  */
-export const SEGMENT_WORDS = 32;
+export const SEGMENT_WORDS = 16;
 export const SEGMENT_BYTES = SEGMENT_WORDS * 4;
 
 const W_FRAME = 0;
@@ -22,19 +27,15 @@ const W_SEQ = 3;
 const W_ACK = 4;
 const W_WIN_IPID = 5;
 const W_PAYLOAD = 6;
-const W_CAPTURED = 7;
-const W_SEQLEN = 8;
-const W_TS_NSEC = 9;
-const W_START_NSEC = 10;
-const W_BASE = 11;
-const W_PEER_BASE = 12;
-const W_TUPLE = 13;
-const W_PORTS = 14;
-const W_SACK = 16; // 4 x (left, right)
-// Float64 slots (index in 8-byte units within the record).
-const F_TS_SEC = 12;
-const F_START_SEC = 13;
-const F_FILE_OFFSET = 14;
+const W_SEQLEN = 7;
+const W_TS_NSEC = 8;
+const W_START_NSEC = 9;
+const W_BASE = 10;
+const W_PEER_BASE = 11;
+const W_TUPLE = 12;
+const W_PORTS = 13;
+const W_TS_SEC = 14; // unsigned, unless B_SIDE_TIME
+const W_START_AGO = 15; // tsSec - startSec, signed, unless B_SIDE_TIME
 
 const B_DIR = 1 << 9;
 const B_NEW = 1 << 10;
@@ -43,22 +44,42 @@ const B_CLIENT_DIR = 1 << 12;
 const B_OPTS_CUT = 1 << 13;
 const B_MPTCP = 1 << 14;
 const B_IPV6 = 1 << 15;
-const S_WSCALE = 16; // windowScale + 1, 5 bits
-const S_SACKS = 21; // 3 bits
-const S_MPTCP_SUB = 24; // mptcpSubtype + 1, 8 bits
+const S_WSCALE = 16; // windowScale + 1, 4 bits: the shift as the analysis uses it, capped at 14 like Wireshark's
+const S_SACKS = 20; // 3 bits; the blocks are in the side words
+const S_MPTCP_SUB = 23; // mptcpSubtype + 1, 5 bits (the option's subtype is 4 bits, -1 for none)
+const B_SIDE_CAPTURED = 1 << 28; // capturedPayload differs from payloadLength (a cut segment): it is a side word
+const B_SIDE_TIME = 1 << 29; // tsSec and startSec are side floats
 
-/** A batch of segments: two views over the same bytes. */
+/** Side words and floats a segment may need at most: 4 SACK blocks and the captured length; two times. */
+const SIDE_WORDS = 9;
+const SIDE_FLOATS = 2;
+
+/** Bytes of one batch of `capacity` segments: a 64-byte head, the records, the side floats and words. */
+export function segmentBatchBytes(capacity: number): number {
+  const side = capacity * (SIDE_FLOATS * 8 + SIDE_WORDS * 4);
+  return 64 + capacity * SEGMENT_BYTES + Math.ceil(side / 64) * 64;
+}
+
+/** A batch of segments, views over one batch's bytes. Pages of the side area that no segment needs are never touched. */
 export interface SegmentBatch {
   i32: Int32Array;
-  f64: Float64Array;
+  /** f64[0]: the file offset of the batch's last packet. */
+  head: Float64Array;
+  sideF64: Float64Array;
+  sideI32: Int32Array;
   /** Capacity in segments. */
   capacity: number;
 }
 
 export function segmentBatch(buffer: ArrayBufferLike, byteOffset: number, capacity: number): SegmentBatch {
+  const records = byteOffset + 64;
+  const floats = records + capacity * SEGMENT_BYTES;
+  const words = floats + capacity * SIDE_FLOATS * 8;
   return {
-    i32: new Int32Array(buffer, byteOffset, capacity * SEGMENT_WORDS),
-    f64: new Float64Array(buffer, byteOffset, capacity * (SEGMENT_WORDS / 2)),
+    head: new Float64Array(buffer, byteOffset, 8),
+    i32: new Int32Array(buffer, records, capacity * SEGMENT_WORDS),
+    sideF64: new Float64Array(buffer, floats, capacity * SIDE_FLOATS),
+    sideI32: new Int32Array(buffer, words, capacity * SIDE_WORDS),
     capacity,
   };
 }
@@ -70,6 +91,8 @@ export function segmentBatch(buffer: ArrayBufferLike, byteOffset: number, capaci
 export class SegmentWriter implements TcpPacketObserver {
   private batch: SegmentBatch;
   private n = 0;
+  private sideWords = 0;
+  private sideFloats = 0;
   /** The capture's time reference, as the pass set it before the first TCP packet. */
   refSec = NaN;
   refNsec = 0;
@@ -90,6 +113,13 @@ export class SegmentWriter implements TcpPacketObserver {
     const w = this.n * SEGMENT_WORDS;
     const i32 = b.i32;
     const sacks = d.sackCount > 4 ? 4 : d.sackCount;
+    const payload = d.payloadLength;
+    const tsSec = rec.tsSec;
+    const ago = tsSec - ctx.startSec;
+    // Seconds are whole numbers from both formats; anything else (a negative offset, a 64-bit pcapng clock past
+    // 2106, a stream that started decades earlier) keeps its exact value in the side floats.
+    const sideTime = !(tsSec >= 0 && tsSec <= 0xffffffff && ago >= -0x80000000 && ago <= 0x7fffffff && ago === Math.floor(ago));
+    const cut = d.capturedPayload !== payload;
     i32[w + W_FRAME] = rec.frameNumber;
     i32[w + W_STREAM] = stream;
     i32[w + W_BITS] =
@@ -101,14 +131,15 @@ export class SegmentWriter implements TcpPacketObserver {
       (d.tcpOptionsTruncated ? B_OPTS_CUT : 0) |
       (d.mptcp ? B_MPTCP : 0) |
       (d.ipVersion === 6 ? B_IPV6 : 0) |
-      (((d.windowScale + 1) & 0x1f) << S_WSCALE) |
+      ((d.windowScale > 14 ? 15 : d.windowScale + 1) << S_WSCALE) |
       (sacks << S_SACKS) |
-      (((d.mptcpSubtype + 1) & 0xff) << S_MPTCP_SUB);
+      (((d.mptcpSubtype + 1) & 0x1f) << S_MPTCP_SUB) |
+      (cut ? B_SIDE_CAPTURED : 0) |
+      (sideTime ? B_SIDE_TIME : 0);
     i32[w + W_SEQ] = d.seq;
     i32[w + W_ACK] = d.ack;
     i32[w + W_WIN_IPID] = (d.window & 0xffff) | (d.ipId << 16);
-    i32[w + W_PAYLOAD] = d.payloadLength;
-    i32[w + W_CAPTURED] = d.capturedPayload;
+    i32[w + W_PAYLOAD] = payload;
     i32[w + W_SEQLEN] = ctx.seqLength;
     i32[w + W_TS_NSEC] = rec.tsNsec;
     i32[w + W_START_NSEC] = ctx.startNsec;
@@ -116,17 +147,27 @@ export class SegmentWriter implements TcpPacketObserver {
     i32[w + W_PEER_BASE] = ctx.peerBaseSeq;
     i32[w + W_TUPLE] = ctx.tuple;
     i32[w + W_PORTS] = d.srcPort | (d.dstPort << 16);
-    for (let k = 0; k < sacks; k++) {
-      i32[w + W_SACK + 2 * k] = d.sackLeft[k]!;
-      i32[w + W_SACK + 2 * k + 1] = d.sackRight[k]!;
+    if (sideTime) {
+      b.sideF64[this.sideFloats++] = tsSec;
+      b.sideF64[this.sideFloats++] = ctx.startSec;
+    } else {
+      i32[w + W_TS_SEC] = tsSec;
+      i32[w + W_START_AGO] = ago;
     }
-    const f = this.n * (SEGMENT_WORDS / 2);
-    b.f64[f + F_TS_SEC] = rec.tsSec;
-    b.f64[f + F_START_SEC] = ctx.startSec;
-    b.f64[f + F_FILE_OFFSET] = rec.fileOffset;
+    if (sacks !== 0 || cut) {
+      const side = b.sideI32;
+      let o = this.sideWords;
+      for (let k = 0; k < sacks; k++) {
+        side[o++] = d.sackLeft[k]!;
+        side[o++] = d.sackRight[k]!;
+      }
+      if (cut) side[o++] = d.capturedPayload;
+      this.sideWords = o;
+    }
+    b.head[0] = rec.fileOffset;
     if (++this.n === b.capacity) {
       this.full(b, this.n);
-      this.n = 0;
+      this.n = this.sideWords = this.sideFloats = 0;
       this.batch = this.next();
     }
   }
@@ -134,7 +175,7 @@ export class SegmentWriter implements TcpPacketObserver {
   /** Hands over the last, partial batch (if any). */
   flush(): void {
     if (this.n > 0) this.full(this.batch, this.n);
-    this.n = 0;
+    this.n = this.sideWords = this.sideFloats = 0;
   }
 }
 
@@ -172,32 +213,40 @@ export class SegmentReplayer {
   }
 
   replay(batch: SegmentBatch, count: number): void {
-    const { i32, f64 } = batch;
+    const { i32, sideI32, sideF64 } = batch;
     const rec = this.rec as { -readonly [K in keyof PacketRecord]: PacketRecord[K] };
     const d = this.d;
     const ctx = this.ctx;
     const observers = this.observers;
     const nObs = observers.length;
+    let sw = 0;
+    let sf = 0;
+    rec.fileOffset = batch.head[0]!;
     for (let n = 0; n < count; n++) {
       const w = n * SEGMENT_WORDS;
-      const f = n * (SEGMENT_WORDS / 2);
       const bits = i32[w + W_BITS]!;
       const stream = i32[w + W_STREAM]!;
       const dir = bits & B_DIR ? 1 : 0;
       rec.frameNumber = i32[w + W_FRAME]! >>> 0;
-      rec.tsSec = f64[f + F_TS_SEC]!;
       rec.tsNsec = i32[w + W_TS_NSEC]!;
-      rec.fileOffset = f64[f + F_FILE_OFFSET]!;
+      if (bits & B_SIDE_TIME) {
+        rec.tsSec = sideF64[sf++]!;
+        ctx.startSec = sideF64[sf++]!;
+      } else {
+        const sec = i32[w + W_TS_SEC]! >>> 0;
+        rec.tsSec = sec;
+        ctx.startSec = sec - i32[w + W_START_AGO]!;
+      }
       d.flags = bits & 0x1ff;
       d.seq = i32[w + W_SEQ]! >>> 0;
       d.ack = i32[w + W_ACK]! >>> 0;
       const winId = i32[w + W_WIN_IPID]!;
       d.window = winId & 0xffff;
       d.ipId = winId >>> 16;
-      d.payloadLength = i32[w + W_PAYLOAD]!;
-      d.capturedPayload = i32[w + W_CAPTURED]!;
-      d.windowScale = ((bits >>> S_WSCALE) & 0x1f) - 1;
-      d.mptcpSubtype = ((bits >>> S_MPTCP_SUB) & 0xff) - 1;
+      const payload = i32[w + W_PAYLOAD]!;
+      d.payloadLength = payload;
+      d.windowScale = ((bits >>> S_WSCALE) & 0xf) - 1;
+      d.mptcpSubtype = ((bits >>> S_MPTCP_SUB) & 0x1f) - 1;
       d.tcpOptionsTruncated = (bits & B_OPTS_CUT) !== 0;
       d.mptcp = (bits & B_MPTCP) !== 0;
       d.ipVersion = bits & B_IPV6 ? 6 : 4;
@@ -207,10 +256,10 @@ export class SegmentReplayer {
       const sacks = (bits >>> S_SACKS) & 7;
       d.sackCount = sacks;
       for (let k = 0; k < sacks; k++) {
-        d.sackLeft[k] = i32[w + W_SACK + 2 * k]!;
-        d.sackRight[k] = i32[w + W_SACK + 2 * k + 1]!;
+        d.sackLeft[k] = sideI32[sw++]!;
+        d.sackRight[k] = sideI32[sw++]!;
       }
-      ctx.startSec = f64[f + F_START_SEC]!;
+      d.capturedPayload = bits & B_SIDE_CAPTURED ? sideI32[sw++]! : payload;
       ctx.startNsec = i32[w + W_START_NSEC]!;
       ctx.tuple = i32[w + W_TUPLE]!;
       ctx.isNew = (bits & B_NEW) !== 0;
