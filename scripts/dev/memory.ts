@@ -13,3 +13,18 @@ if (gc) {
   const g = process.memoryUsage();
   console.log(`after gc: rss ${mb(g.rss)} external ${mb(g.external)} arrayBuffers ${mb(g.arrayBuffers)} (result kept: ${r.capture.flows.count > 0})`);
 }
+// With --smaps, the biggest mappings by resident size (what the process holds besides the typed arrays).
+if (process.argv.includes('--smaps')) {
+  const text = require('node:fs').readFileSync('/proc/self/smaps', 'utf8') as string;
+  const maps: { name: string; size: number; rss: number }[] = [];
+  let cur: { name: string; size: number; rss: number } | undefined;
+  for (const line of text.split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) maps.push((cur = { name: head[1] || '[anon]', size: 0, rss: 0 }));
+    else if (cur && line.startsWith('Size:')) cur.size = parseInt(line.slice(5), 10);
+    else if (cur && line.startsWith('Rss:')) cur.rss = parseInt(line.slice(4), 10);
+  }
+  maps.sort((a, b) => b.rss - a.rss);
+  for (const m of maps.slice(0, 25)) console.log(`${(m.rss / 1024).toFixed(1).padStart(8)} MiB rss of ${(m.size / 1024).toFixed(1).padStart(8)} MiB  ${m.name}`);
+  console.log('anon total', (maps.filter((m) => m.name === '[anon]').reduce((x, m) => x + m.rss, 0) / 1024).toFixed(0), 'MiB in', maps.length, 'maps');
+}

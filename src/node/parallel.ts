@@ -87,7 +87,7 @@ export function analyzeFile(path: string, options: FileAnalysisOptions = {}): Fi
   // Fail here, with the system's error code, for what the reader thread could only report as a message.
   accessSync(path, constants.R_OK);
   const beside: readonly ElsewhereTracker[] = options.besideReader ?? ['handshakes'];
-  const slots = Math.min(MAX_SLOTS, Math.max(2, options.slots ?? 8));
+  const slots = Math.min(MAX_SLOTS, Math.max(2, options.slots ?? 32));
   const batchSegments = Math.max(1, options.batchSegments ?? 4096);
   const ring = new SharedArrayBuffer(slots * segmentBatchBytes(batchSegments));
   const control = new SharedArrayBuffer(CONTROL_BYTES);

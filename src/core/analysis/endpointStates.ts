@@ -4,7 +4,7 @@ import type { PacketContext } from './packetContext';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/packet';
 import type { FlowTable } from './flowTable';
 import { getOffset, growOffsets, nsOffsets, setOffset, type NsOffsets } from '../util/nsOffsets';
-import { grow } from '../util/typed';
+import { grow, touchAhead } from '../util/typed';
 import { grownCapacity } from '../util/capacity';
 
 /**
@@ -173,6 +173,8 @@ export class EndpointStateTracker implements TcpPacketObserver {
     }
     if (s >= this.cap) this.growStreams(grownCapacity(s + 1, this.cap, rec.fileOffset, ctx.fileSize));
     if (s >= this.streams) this.streams = s + 1;
+    // head, tail and lastTrans start at -1, written on growth; the rest start at zero (see touchAhead).
+    while (s >= this.touched) this.touched = touchAhead([this.sflags, this.cdir, this.startNs, this.state, this.initState, this.eflags, this.isn, this.finSeq], this.cap, this.touched);
     const ns = (rec.tsSec - this.refSec) * 1e9 + (rec.tsNsec - this.refNsec);
     const frame = rec.frameNumber;
     const f = d.flags;
@@ -511,6 +513,9 @@ export class EndpointStateTracker implements TcpPacketObserver {
     }
     this.lastTrans[e] = prev;
   }
+
+  /** Streams below this have had their entries written (see touchAhead). */
+  private touched = 0;
 
   private growStreams(min: number): void {
     // min comes from grownCapacity: already at least double, or the size the file suggests.

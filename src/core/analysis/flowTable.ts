@@ -1,5 +1,5 @@
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/packet';
-import { grow } from '../util/typed';
+import { grow, touchAhead } from '../util/typed';
 import { grownCapacity } from '../util/capacity';
 import { reviveAs } from '../util/transfer';
 
@@ -262,6 +262,7 @@ export class FlowTable {
   private newStream(t: number, srcIsLo: boolean, frame: number, tsSec: number, tsNsec: number): number {
     if (this.count === this.cap) this.growStreams();
     const s = this.count++;
+    if (s >= this.touched) this.touchStreams();
     this.tuple[s] = t;
     this.aIsLo[s] = srcIsLo ? 1 : 0;
     this.firstFrame[s] = frame;
@@ -379,7 +380,9 @@ export class FlowTable {
 
   private rehash(): void {
     const size = nextPow2(2 * grownCapacity(this.tupleCount, this.slots.length / 2, this.fileOffset, this.fileSize));
-    const slots = new Uint32Array(size);
+    // Written through before use: probes read slots before an insert writes them (see touchAhead), and a hash
+    // table's slots are all touched soon anyway.
+    const slots = new Uint32Array(size).fill(0);
     const mask = size - 1;
     const fpMask = this.fpMask;
     const keys = this.keys;
@@ -405,6 +408,15 @@ export class FlowTable {
     this.tupleCap = grownCapacity(this.tupleCap + 1, this.tupleCap, this.fileOffset, this.fileSize);
     this.keys = grow(this.keys, this.tupleCap * KEY_WORDS);
     this.tupleStream = grow(this.tupleStream, this.tupleCap);
+  }
+
+  /** Streams below this have had their entries written (see touchAhead). */
+  private touched = 0;
+
+  private touchStreams(): void {
+    // Every per-stream array starts at zero; add() reads several (seqFlags, completeness, clientBy, counters) first.
+    const arrays = [this.tuple, this.aIsLo, this.firstFrame, this.lastFrame, this.startSec, this.startNsec, this.endSec, this.endNsec, this.packets, this.bytes, this.payload, this.baseSeq, this.seqFlags, this.completeness, this.clientDir, this.clientBy];
+    this.touched = touchAhead(arrays, this.cap, this.touched);
   }
 
   private growStreams(): void {

@@ -2,7 +2,7 @@ import type { PacketRecord } from '../capture/types';
 import type { TcpPacketObserver } from '../analyzeCapture';
 import type { PacketContext } from './packetContext';
 import { TCP_ACK, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/packet';
-import { grow } from '../util/typed';
+import { grow, touchAhead } from '../util/typed';
 import { grownCapacity } from '../util/capacity';
 import { getOffset, growOffsets, isNsOffsets, nsOffsets, setOffset, type NsOffsets } from '../util/nsOffsets';
 import { reviveAs } from '../util/transfer';
@@ -98,6 +98,10 @@ export class HandshakeTracker implements TcpPacketObserver {
     }
     if (s >= this.cap) this.growStreams(grownCapacity(s + 1, this.cap, rec.fileOffset, ctx.fileSize));
     if (s >= this.streams) this.streams = s + 1;
+    while (s >= this.touched) {
+      const arrays = [this.hflags, this.client, this.synSeq, this.synAckSeq, this.synCount_, this.synAckCount_, this.synFrame_, this.synAckFrame, this.ackFrame_, this.baseNs];
+      this.touched = touchAhead(arrays, this.cap, this.touched);
+    }
     const f = d.flags;
     if (f & TCP_RST) return;
     const h = this.hflags[s]!;
@@ -225,6 +229,9 @@ export class HandshakeTracker implements TcpPacketObserver {
   private at(o: NsOffsets, stream: number): number {
     return this.baseNs[stream]! + getOffset(o, stream);
   }
+
+  /** Streams below this have had their entries written (see touchAhead). */
+  private touched = 0;
 
   private growStreams(min: number): void {
     // min comes from grownCapacity: already at least double, or the size the file suggests.

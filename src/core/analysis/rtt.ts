@@ -2,7 +2,7 @@ import type { TcpPacketObserver } from '../analyzeCapture';
 import type { PacketContext } from './packetContext';
 import type { PacketRecord } from '../capture/types';
 import type { DecodedPacket } from '../decode/packet';
-import { grow } from '../util/typed';
+import { grow, touchAhead } from '../util/typed';
 import { grownCapacity } from '../util/capacity';
 import type { SequenceAnalyzer } from './seqAnalysis';
 
@@ -51,6 +51,7 @@ export class RttCollector implements TcpPacketObserver {
     const rtt = this.seq.lastAckRtt;
     if (rtt !== rtt) return;
     if (s >= this.cap) this.growStreams(grownCapacity(s + 1, this.cap, rec.fileOffset, ctx.fileSize));
+    while (s >= this.touched) this.touched = touchAhead([this.count, this.min, this.max, this.block], this.cap, this.touched);
     const n = ++this.count[s]!;
     const ms = rtt * 1000;
     if (n === 1 || ms < this.min[s]!) this.min[s] = ms;
@@ -117,6 +118,9 @@ export class RttCollector implements TcpPacketObserver {
     }
     return Math.round(v[Math.min(k - 1, Math.ceil(0.5 * k) - 1)]! * 1000) / 1000;
   }
+
+  /** Streams below this have had their entries written (see touchAhead). */
+  private touched = 0;
 
   private growStreams(c: number): void {
     this.count = grow(this.count, c);

@@ -562,6 +562,7 @@ export class SequenceAnalyzer implements TcpPacketObserver {
       row = this.counterRows++;
       if (this.counterRows * COUNTERS > this.counters.length) this.counters = grow(this.counters, this.counters.length * 2);
       this.counterRow[stream] = row + 1;
+      this.counters.fill(0, row * COUNTERS, (row + 1) * COUNTERS);
     }
     const k = this.counters;
     const c = row * COUNTERS;
@@ -714,6 +715,11 @@ export class SequenceAnalyzer implements TcpPacketObserver {
     if (stream >= this.streamCap) this.growStreams(capacity);
     for (let s = this.streamsInit; s <= stream; s++) {
       this.mruSyn[s] = NaN;
+      // Written before anything reads them, so no page of these arrays is first mapped as the zero page (see
+      // touchAhead in util/typed.ts). The MPTCP ones, which most streams never write, are left to it.
+      this.irttNs[s] = 0;
+      this.maxBif[s] = 0;
+      this.counterRow[s] = 0;
       const page = s >>> PAGE_SHIFT;
       if (page === this.pu.length) {
         const buf = new ArrayBuffer(PAGE_STREAMS * 2 * D_BYTES);

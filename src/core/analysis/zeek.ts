@@ -2,7 +2,7 @@ import type { PacketRecord } from '../capture/types';
 import type { TcpPacketObserver } from '../analyzeCapture';
 import type { PacketContext } from './packetContext';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/packet';
-import { grow } from '../util/typed';
+import { grow, touchAhead } from '../util/typed';
 import { grownCapacity } from '../util/capacity';
 import { reviveAs } from '../util/transfer';
 
@@ -142,6 +142,7 @@ export class ZeekConnTracker implements TcpPacketObserver {
   onTcpPacket(rec: PacketRecord, d: DecodedPacket, s: number, dir: number, ctx: PacketContext): void {
     if (s >= this.cap) this.growStreams(grownCapacity(s + 1, this.cap, rec.fileOffset, ctx.fileSize));
     if (s >= this.streams) this.streams = s + 1;
+    while (s >= this.touched) this.touched = touchAhead(this.perStream(), this.cap, this.touched);
     const f = d.flags;
     const syn = (f & TCP_SYN) !== 0;
     const fin = (f & TCP_FIN) !== 0;
@@ -525,6 +526,17 @@ export class ZeekConnTracker implements TcpPacketObserver {
       more.push(ch);
     }
     this.histLen[s] = n + 1;
+  }
+
+  /** Streams below this have had their entries written (see touchAhead). */
+  private touched = 0;
+
+  /**
+   * The arrays nearly every stream writes. The ones only trouble writes (resets, retransmissions, zero windows,
+   * gaps, reordering) stay out: their pages are read as the zero page and cost no memory until something happens.
+   */
+  private perStream() {
+    return [this.zflags, this.origSide, this.histSeen, this.histLen, this.hist, this.st, this.prev, this.ef, this.startSeq, this.lastSeq, this.ackSeq, this.finSeq, this.lastSyn, this.lastFin, this.contig];
   }
 
   private growStreams(min: number): void {

@@ -2,7 +2,7 @@ import type { TcpPacketObserver } from '../analyzeCapture';
 import type { PacketContext } from '../analysis/packetContext';
 import type { PacketRecord } from '../capture/types';
 import { TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/packet';
-import { grow } from '../util/typed';
+import { grow, touchAhead } from '../util/typed';
 import { grownCapacity } from '../util/capacity';
 import { TA_RETRANSMISSION, TA_ZERO_WINDOW_PROBE, TA_KEEP_ALIVE, type SequenceAnalyzer } from '../analysis/seqAnalysis';
 
@@ -120,6 +120,7 @@ export class DiagnosticsCollector implements TcpPacketObserver {
 
   onTcpPacket(rec: PacketRecord, d: DecodedPacket, s: number, dir: number, ctx: PacketContext): void {
     if (s >= this.cap) this.growStreams(grownCapacity(s + 1, this.cap, rec.fileOffset, ctx.fileSize));
+    while (s >= this.touched) this.touched = touchAhead([this.u32], this.cap, this.touched);
     const t = rec.tsSec - ctx.refSec + (rec.tsNsec - ctx.refNsec) / 1e9;
     const frame = rec.frameNumber;
     const f = d.flags;
@@ -337,6 +338,9 @@ export class DiagnosticsCollector implements TcpPacketObserver {
     this.rstFrame[k] = frame;
     this.rstCount = k + 1;
   }
+
+  /** Streams below this have had their entries written (see touchAhead). */
+  private touched = 0;
 
   private growStreams(c: number): void {
     const buf = new ArrayBuffer(c * 2 * 16);
