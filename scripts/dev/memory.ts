@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { analyzeFile } from '../../src/node/parallel';
 
 // Where a parallel full analysis' memory goes: V8 heap vs typed arrays, at the end of the pass.
@@ -15,7 +16,7 @@ if (gc) {
 }
 // With --smaps, the biggest mappings by resident size (what the process holds besides the typed arrays).
 if (process.argv.includes('--smaps')) {
-  const text = require('node:fs').readFileSync('/proc/self/smaps', 'utf8') as string;
+  const text = readFileSync('/proc/self/smaps', 'utf8');
   const maps: { name: string; size: number; rss: number }[] = [];
   let cur: { name: string; size: number; rss: number } | undefined;
   for (const line of text.split('\n')) {

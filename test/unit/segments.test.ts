@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PacketRecord } from '../../src/core/capture/types';
+import { newPacketRecord } from '../../src/core/capture/reader';
 import { newDecodedPacket, type DecodedPacket } from '../../src/core/decode/packet';
 import { newPacketContext, type PacketContext } from '../../src/core/analysis/packetContext';
 import { SegmentReplayer, SegmentWriter, segmentBatch, segmentBatchBytes, type SegmentBatch } from '../../src/core/analysis/segments';
@@ -72,11 +73,10 @@ const ODD_SECONDS = [0, 1, 0x7fffffff, 0x80000000, 0xffffffff, 2 ** 32, 2 ** 40,
 
 function fill(i: number, r: () => number, rec: PacketRecord, d: DecodedPacket, ctx: PacketContext): { stream: number; dir: number } {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
-  const m = rec as { -readonly [K in keyof PacketRecord]: PacketRecord[K] };
-  m.frameNumber = i + 1 + (i % 5 === 0 ? 0x80000000 : 0);
-  m.tsSec = r() < 0.3 ? pick(ODD_SECONDS) : 1_700_000_000 + i;
-  m.tsNsec = Math.floor(r() * 1e9);
-  m.fileOffset = 24 + i * 100;
+  rec.frameNumber = i + 1 + (i % 5 === 0 ? 0x80000000 : 0);
+  rec.tsSec = r() < 0.3 ? pick(ODD_SECONDS) : 1_700_000_000 + i;
+  rec.tsNsec = Math.floor(r() * 1e9);
+  rec.fileOffset = 24 + i * 100;
   d.flags = Math.floor(r() * 0x200);
   d.seq = Math.floor(r() * 2 ** 32);
   d.ack = Math.floor(r() * 2 ** 32);
@@ -130,7 +130,7 @@ test('every contract field survives the segment record, the side area and the ri
     },
   );
   const r = rng(7);
-  const rec = { frameNumber: 0, tsSec: 0, tsNsec: 0, fileOffset: 0 } as PacketRecord;
+  const rec = newPacketRecord();
   const d = newDecodedPacket();
   const ctx = newPacketContext();
   ctx.refSec = 0;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { newPacketContext, setFlowContext, type PacketContext } from '../../src/core/analysis/packetContext';
-import type { PacketRecord } from '../../src/core/capture/types';
+import { newPacketRecord } from '../../src/core/capture/reader';
 import { DecodeStatus, newDecodedPacket, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN } from '../../src/core/decode/packet';
 import { FlowTable } from '../../src/core/analysis/flowTable';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from '../../src/core/analysis/seq';
@@ -54,20 +54,7 @@ class Conv {
   private frame = 0;
   private tUs = 0;
   private readonly ctx: PacketContext;
-  private readonly rec = {
-    frameNumber: 0,
-    interfaceIndex: 0,
-    linkType: 1,
-    tsSec: 0,
-    tsNsec: 0,
-    hasTimestamp: true,
-    capturedLength: 0,
-    originalLength: 0,
-    fcsLength: 0,
-    dataOffset: 0,
-    fileOffset: 0,
-    epbFlags: 0,
-  };
+  private readonly rec = Object.assign(newPacketRecord(), { linkType: 1 });
   lastStream = -1;
 
   constructor(options: ConstructorParameters<typeof SequenceAnalyzer>[0] = {}, private readonly ports: [number, number] = [40000, 80]) {
@@ -112,8 +99,8 @@ class Conv {
     rec.capturedLength = rec.originalLength;
     const stream = this.flows.add(d, rec.frameNumber, rec.tsSec, rec.tsNsec, rec.originalLength);
     this.lastStream = stream;
-    setFlowContext(this.ctx, this.flows, stream, rec as unknown as PacketRecord, d);
-    this.a.onTcpPacket(rec as unknown as PacketRecord, d, stream, this.flows.lastDir, this.ctx);
+    setFlowContext(this.ctx, this.flows, stream, rec, d);
+    this.a.onTcpPacket(rec, d, stream, this.flows.lastDir, this.ctx);
     return this.a.lastFlags;
   }
 

@@ -1,5 +1,6 @@
 import type { TcpPacketObserver } from '../analyzeCapture';
 import type { PacketRecord } from '../capture/types';
+import { newPacketRecord } from '../capture/reader';
 import { newDecodedPacket, type DecodedPacket } from '../decode/packet';
 import type { PacketContext } from './packetContext';
 
@@ -192,29 +193,13 @@ export class SegmentReplayer {
     readonly ctx: PacketContext,
   ) {
     // Only the fields listed at the top of this file are meaningful: the bytes stay with the reader.
-    this.rec = {
-      frameNumber: 0,
-      kind: 'packet',
-      interfaceIndex: 0,
-      linkType: 0,
-      tsSec: 0,
-      tsNsec: 0,
-      hasTimestamp: true,
-      capturedLength: 0,
-      originalLength: 0,
-      fcsLength: 0,
-      buffer: new Uint8Array(0),
-      dataOffset: 0,
-      data: new Uint8Array(0),
-      fileOffset: 0,
-      epbFlags: 0,
-    } as unknown as PacketRecord;
+    this.rec = newPacketRecord();
     this.d.status = 0;
   }
 
   replay(batch: SegmentBatch, count: number): void {
     const { i32, sideI32, sideF64 } = batch;
-    const rec = this.rec as { -readonly [K in keyof PacketRecord]: PacketRecord[K] };
+    const rec = this.rec;
     const d = this.d;
     const ctx = this.ctx;
     const observers = this.observers;
@@ -268,7 +253,7 @@ export class SegmentReplayer {
       ctx.peerBaseSeq = i32[w + W_PEER_BASE]! >>> 0;
       ctx.clientDir = bits & B_CLIENT_DIR ? 1 : 0;
       ctx.seqLength = i32[w + W_SEQLEN]!;
-      for (let o = 0; o < nObs; o++) observers[o]!.onTcpPacket(rec as PacketRecord, d, stream, dir, ctx);
+      for (let o = 0; o < nObs; o++) observers[o]!.onTcpPacket(rec, d, stream, dir, ctx);
     }
   }
 }

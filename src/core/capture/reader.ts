@@ -46,6 +46,11 @@ const BT_CUSTOM_NOCOPY = 0x40000bad;
 type Mode = 'sniff' | 'pcap' | 'pcapng' | 'done';
 
 /** The one PacketRecord the reader fills for every packet. */
+/** An empty record, the one shape every PacketRecord has (the reader's, a replayed segment's, a test's). */
+export function newPacketRecord(): PacketRecord {
+  return new Record();
+}
+
 class Record implements PacketRecord {
   frameNumber = 0;
   kind: PacketRecord['kind'] = 'packet';
