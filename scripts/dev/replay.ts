@@ -3,12 +3,15 @@ import { analyzeCapture } from '../../src/core/analyzeCapture';
 import { newPacketContext } from '../../src/core/analysis/packetContext';
 import { SegmentReplayer, SegmentWriter, segmentBatch, segmentBatchBytes } from '../../src/core/analysis/segments';
 import { fullAnalysisParts } from '../../src/core/fullAnalysis';
+import { CaptureSideCollector } from '../../src/core/diagnostics/captureSide';
 import { openFileSource } from '../../src/node/fileSource';
 
 // A developer's tool for the analysis half of the two-thread pass, alone on one core:
 //   replay.js dump <capture> <segments-file>      packs every TCP segment once (whole batches)
 //   replay.js run <segments-file> [--nodiag]      times replaying them into the full analysis' observers
-// The CPU time it prints is the analysis thread's share of a parallel run, without the reader competing.
+// The CPU time it prints is the analysis thread's share of a parallel run, without the reader competing: the
+// trackers that run beside the reader in such a run (the handshake tracker and the diagnostics' capture side) are
+// left out, unless --all.
 const [cmd, a, b] = process.argv.slice(2);
 const BATCH = 4096;
 const buf = new ArrayBuffer(segmentBatchBytes(BATCH));
@@ -25,7 +28,8 @@ if (cmd === 'dump' && a && b) {
     },
   );
   const src = openFileSource(a);
-  const r = analyzeCapture(src, { observers: [writer] });
+  // As in the reader thread: the capture side marks duplicate copies in the records.
+  const r = analyzeCapture(src, { observers: [new CaptureSideCollector(), writer] });
   writer.flush();
   head[0] = r.refSec;
   head[1] = r.refNsec;
@@ -34,7 +38,10 @@ if (cmd === 'dump' && a && b) {
   closeSync(fd);
   console.log(`dumped ${r.tcpPackets} segments`);
 } else if (cmd === 'run' && a) {
-  const parts = fullAnalysisParts({ withoutDiagnostics: process.argv.includes('--nodiag') });
+  const parts = fullAnalysisParts({
+    withoutDiagnostics: process.argv.includes('--nodiag'),
+    ...(process.argv.includes('--all') ? {} : { elsewhere: ['handshakes', 'captureSide'] }),
+  });
   const ctx = newPacketContext();
   ctx.fileSize = Number(process.env.FILE_SIZE ?? 0);
   const rep = new SegmentReplayer(parts.observers, ctx);
@@ -64,7 +71,7 @@ if (cmd === 'dump' && a && b) {
   }
   console.log(`replayed ${n} segments: replay ${replaySeconds.toFixed(2)} s, process user ${(u.user / 1e6).toFixed(2)} s sys ${(u.system / 1e6).toFixed(2)} s, rss ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB`);
 } else {
-  console.error('usage: replay.js dump <capture> <segments> | run <segments> [--nodiag]');
+  console.error('usage: replay.js dump <capture> <segments> | run <segments> [--nodiag] [--all]');
   process.exit(2);
 }
 

@@ -5,6 +5,7 @@ import { HandshakeTracker } from './analysis/handshake';
 import { RttCollector } from './analysis/rtt';
 import { SequenceAnalyzer } from './analysis/seqAnalysis';
 import { ZeekConnTracker } from './analysis/zeek';
+import { CaptureSideCollector } from './diagnostics/captureSide';
 import { DiagnosticsCollector } from './diagnostics/collector';
 import { diagnose } from './diagnostics/rules';
 import type { DiagnosticOptions, Finding } from './diagnostics/types';
@@ -21,6 +22,8 @@ export interface FullAnalysis {
   handshakes: HandshakeTracker;
   zeek: ZeekConnTracker;
   rtt: RttCollector;
+  /** The diagnostics' per-packet facts: those that need only the capture, and those that need the verdicts. */
+  captureSide: CaptureSideCollector;
   collector: DiagnosticsCollector;
   findings: Finding[];
 }
@@ -44,10 +47,11 @@ export interface FullAnalysisOptions extends Omit<AnalyzeOptions, 'observers'> {
 }
 
 /** The built-in trackers that can run beside the reader of a parallel pass. */
-export type ElsewhereTracker = 'zeek' | 'handshakes';
+export type ElsewhereTracker = 'zeek' | 'handshakes' | 'captureSide';
 export interface ElsewhereParts {
   zeek?: ZeekConnTracker;
   handshakes?: HandshakeTracker;
+  captureSide?: CaptureSideCollector;
 }
 
 /** The built-in observers of one pass, before the capture is finished. */
@@ -59,16 +63,21 @@ function parts(options: FullAnalysisOptions): Parts {
   const handshakes = new HandshakeTracker();
   const zeek = new ZeekConnTracker();
   const rtt = new RttCollector(seq);
-  // The collector reads the sequence analyzer's verdict for the same packet: it must come after it.
-  const collector = new DiagnosticsCollector(seq, { bucketSeconds: options.diagnostics?.stormBucketSeconds ?? 1 });
+  const bucketSeconds = options.diagnostics?.stormBucketSeconds ?? 1;
+  // The collector reads the sequence analyzer's verdict for the same packet, and the capture side's: it must come
+  // after both.
+  const captureSide = new CaptureSideCollector({ bucketSeconds });
+  const collector = new DiagnosticsCollector(seq, { bucketSeconds });
   const extra = options.observers?.({ seq, states }) ?? [];
   const diagnostics = !options.withoutDiagnostics;
   const zeekHere = !options.elsewhere?.includes('zeek');
   const handshakesHere = !options.elsewhere?.includes('handshakes');
+  const captureSideHere = diagnostics && !options.elsewhere?.includes('captureSide');
   // One observer calling each built-in directly: a loop over six observer classes would make its call site
   // megamorphic (V8 inline caches hold four shapes), a dictionary lookup per call, ten million times.
   const builtIn: TcpPacketObserver = {
     onTcpPacket(rec, d, stream, dir, ctx) {
+      if (captureSideHere) captureSide.onTcpPacket(rec, d, stream, dir, ctx);
       seq.onTcpPacket(rec, d, stream, dir, ctx);
       states.onTcpPacket(rec, d, stream, dir, ctx);
       if (handshakesHere) handshakes.onTcpPacket(rec, d, stream, dir, ctx);
@@ -78,15 +87,15 @@ function parts(options: FullAnalysisOptions): Parts {
     },
   };
   const observers = [builtIn, ...extra];
-  return { seq, states, handshakes, zeek, rtt, collector, observers };
+  return { seq, states, handshakes, zeek, rtt, captureSide, collector, observers };
 }
 
 function complete(capture: CaptureAnalysis, p: Parts, options: FullAnalysisOptions): FullAnalysis {
   p.states.finish(capture.lastSec, capture.lastNsec, capture.flows);
-  p.collector.finish();
-  const { seq, states, handshakes, zeek, rtt, collector } = p;
-  const findings = options.withoutDiagnostics ? [] : diagnose({ analysis: capture, seq, states, handshakes, collector }, options.diagnostics ?? {});
-  return { capture, seq, states, handshakes, zeek, rtt, collector, findings };
+  p.collector.finish(p.captureSide.lastTimeSeen, p.captureSide.lastFrameSeen);
+  const { seq, states, handshakes, zeek, rtt, captureSide, collector } = p;
+  const findings = options.withoutDiagnostics ? [] : diagnose({ analysis: capture, seq, states, handshakes, captureSide, collector }, options.diagnostics ?? {});
+  return { capture, seq, states, handshakes, zeek, rtt, captureSide, collector, findings };
 }
 
 /**
@@ -101,10 +110,10 @@ export function fullAnalysisParts(options: FullAnalysisOptions = {}): {
   finish(capture: CaptureAnalysis, elsewhere?: ElsewhereParts): FullAnalysis;
 } {
   const p = parts(options);
-  const { seq, states, handshakes, zeek, rtt, collector } = p;
+  const { seq, states, handshakes, zeek, rtt, captureSide, collector } = p;
   return {
     observers: p.observers,
-    parts: { seq, states, handshakes, zeek, rtt, collector },
+    parts: { seq, states, handshakes, zeek, rtt, captureSide, collector },
     finish: (capture, elsewhere) => complete(capture, { ...p, ...elsewhere }, options),
   };
 }

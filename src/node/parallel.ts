@@ -5,6 +5,7 @@ import type { CaptureAnalysis } from '../core/analyzeCapture';
 import { FlowTable } from '../core/analysis/flowTable';
 import { ZeekConnTracker } from '../core/analysis/zeek';
 import { HandshakeTracker } from '../core/analysis/handshake';
+import { CaptureSideCollector } from '../core/diagnostics/captureSide';
 import { newPacketContext } from '../core/analysis/packetContext';
 import { SegmentReplayer, segmentBatch, segmentBatchBytes, type SegmentBatch } from '../core/analysis/segments';
 import { analyzeFull, fullAnalysisParts, type ElsewhereParts, type ElsewhereTracker, type FullAnalysis, type FullAnalysisOptions } from '../core/fullAnalysis';
@@ -44,8 +45,9 @@ export interface FileAnalysisOptions extends FullAnalysisOptions {
   batchSegments?: number;
   /**
    * Trackers to run beside the reader rather than with the other observers, to even the two threads' load. By
-   * default the handshake tracker: with it there, each thread waits for the other well under a second on the
-   * bench, where with Zeek's tracker there the analysis waits about two seconds for the reader.
+   * default the handshake tracker and the diagnostics' capture side: with them there, each thread waits for the
+   * other well under a second on the bench, where with Zeek's tracker there the analysis waits about two seconds
+   * for the reader.
    */
   besideReader?: readonly ElsewhereTracker[];
 }
@@ -86,7 +88,9 @@ export function analyzeFile(path: string, options: FileAnalysisOptions = {}): Fi
   }
   // Fail here, with the system's error code, for what the reader thread could only report as a message.
   accessSync(path, constants.R_OK);
-  const beside: readonly ElsewhereTracker[] = options.besideReader ?? ['handshakes'];
+  const beside: readonly ElsewhereTracker[] = (options.besideReader ?? ['handshakes', 'captureSide']).filter(
+    (t) => t !== 'captureSide' || !options.withoutDiagnostics,
+  );
   const slots = Math.min(MAX_SLOTS, Math.max(2, options.slots ?? 32));
   const batchSegments = Math.max(1, options.batchSegments ?? 4096);
   const ring = new SharedArrayBuffer(slots * segmentBatchBytes(batchSegments));
@@ -103,6 +107,7 @@ export function analyzeFile(path: string, options: FileAnalysisOptions = {}): Fi
     batchSegments,
     keepPacketIndex: options.keepPacketIndex ?? false,
     beside,
+    bucketSeconds: options.diagnostics?.stormBucketSeconds ?? 1,
     ...(options.chunkSize ? { chunkSize: options.chunkSize } : {}),
   };
   const worker = new Worker(script, { workerData: data, transferList: [port2] });
@@ -148,7 +153,7 @@ export function analyzeFile(path: string, options: FileAnalysisOptions = {}): Fi
       }
     }
     const message = receiveMessageOnPort(port1)?.message as
-      | { capture?: CaptureAnalysis; zeek?: unknown; handshakes?: unknown; error?: string }
+      | { capture?: CaptureAnalysis; zeek?: unknown; handshakes?: unknown; captureSide?: unknown; error?: string }
       | undefined;
     if (!message?.capture) throw new Error(message?.error ?? 'the capture reader thread ended without a result');
     const capture = message.capture;
@@ -156,6 +161,7 @@ export function analyzeFile(path: string, options: FileAnalysisOptions = {}): Fi
     const elsewhere: ElsewhereParts = {};
     if (beside.includes('zeek')) elsewhere.zeek = ZeekConnTracker.revive(message.zeek);
     if (beside.includes('handshakes')) elsewhere.handshakes = HandshakeTracker.revive(message.handshakes);
+    if (beside.includes('captureSide')) elsewhere.captureSide = CaptureSideCollector.revive(message.captureSide);
     return { ...parts.finish(capture, elsewhere), parallel: true, waits: { analysisMs: waitMs, readerMs: floats[F_READER_WAIT_MS]! } };
   } finally {
     Atomics.store(ints, C_CANCEL, 1);

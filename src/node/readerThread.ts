@@ -4,6 +4,7 @@ import { SegmentWriter, segmentBatch, segmentBatchBytes, type SegmentBatch } fro
 import { openFileSource } from './fileSource';
 import { ZeekConnTracker } from '../core/analysis/zeek';
 import { HandshakeTracker } from '../core/analysis/handshake';
+import { CaptureSideCollector } from '../core/diagnostics/captureSide';
 import { typedArrayBuffers } from '../core/util/transfer';
 import { C_CANCEL, C_COUNTS, C_READ, C_STATE, C_WRITTEN, F_BYTES_READ, F_READER_WAIT_MS, F_REF_NSEC, F_REF_SEC, ReaderState, controlViews, type ReaderThreadData } from './segmentRing';
 
@@ -48,12 +49,16 @@ function finish(state: ReaderState): void {
 // Trackers that need nothing from the sequence analysis can run here to even out the two threads' work.
 const zeek = data.beside.includes('zeek') ? new ZeekConnTracker() : undefined;
 const handshakes = data.beside.includes('handshakes') ? new HandshakeTracker() : undefined;
-const beside = [zeek, handshakes].filter((t): t is NonNullable<typeof t> => t !== undefined);
+const captureSide = data.beside.includes('captureSide') ? new CaptureSideCollector({ bucketSeconds: data.bucketSeconds }) : undefined;
+// The diagnostics' capture side tells the writer whether a packet is a duplicate copy: it goes before it.
+const before = [captureSide].filter((t): t is NonNullable<typeof t> => t !== undefined);
+const after = [zeek, handshakes].filter((t): t is NonNullable<typeof t> => t !== undefined);
+const beside = [...before, ...after];
 let source: ReturnType<typeof openFileSource> | undefined;
 try {
   source = openFileSource(data.path);
   const capture = analyzeCapture(source, {
-    observers: [writer, ...beside],
+    observers: [...before, writer, ...after],
     keepPacketIndex: data.keepPacketIndex,
     ...(data.chunkSize ? { chunkSize: data.chunkSize } : {}),
     onProgress: (bytes) => void (floats[F_BYTES_READ] = bytes),
@@ -65,7 +70,7 @@ try {
   const transfer = typedArrayBuffers(capture.flows);
   for (const t of beside) transfer.push(...typedArrayBuffers(t));
   if (capture.packetIndex) transfer.push(capture.packetIndex.stream.buffer as ArrayBuffer, capture.packetIndex.fileOffset.buffer as ArrayBuffer);
-  data.port.postMessage({ capture, zeek, handshakes }, transfer);
+  data.port.postMessage({ capture, zeek, handshakes, captureSide }, transfer);
   finish(ReaderState.Done);
 } catch (e) {
   data.port.postMessage({ error: e instanceof Error ? e.message : String(e) });

@@ -38,6 +38,8 @@ export interface ReaderThreadData {
   keepPacketIndex: boolean;
   /** Trackers to run in the reader thread (handed over with the result). */
   beside: readonly ElsewhereTracker[];
+  /** The diagnostics' time bucket width (the capture side counts data segments per bucket). */
+  bucketSeconds: number;
   chunkSize?: number;
 }
 

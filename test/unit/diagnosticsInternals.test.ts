@@ -1,21 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DiagnosticsCollector } from '../../src/core/diagnostics/collector';
+import { CaptureSideCollector } from '../../src/core/diagnostics/captureSide';
 import { groupBy, TupleIds } from '../../src/core/diagnostics/ids';
 import { newPacketContext } from '../../src/core/analysis/packetContext';
 import { newDecodedPacket } from '../../src/core/decode/packet';
 import type { PacketRecord } from '../../src/core/capture/types';
-import type { SequenceAnalyzer } from '../../src/core/analysis/seqAnalysis';
 
 /**
- * The diagnostics' own machinery, below the rules: the collector's retransmission buckets (which skip the division
+ * The diagnostics' own machinery, below the rules: the time buckets storms are counted in (which skip the division
  * for packets that surely fall in the current bucket) and the dense numbering the rules group streams by.
  */
 
-test('retransmission buckets agree with floor(time / width) at every boundary, for awkward widths too', () => {
+test('time buckets agree with floor(time / width) at every boundary, for awkward widths too', () => {
   for (const width of [1, 0.1, 0.3, 2.5, 1e-3]) {
-    const seq = { lastFlags: 0 } as unknown as SequenceAnalyzer;
-    const c = new DiagnosticsCollector(seq, { bucketSeconds: width });
+    const c = new CaptureSideCollector({ bucketSeconds: width });
     const ctx = newPacketContext();
     ctx.refSec = 1_700_000_000;
     ctx.refNsec = 123_456_789;
@@ -46,7 +44,7 @@ test('retransmission buckets agree with floor(time / width) at every boundary, f
       const b = Math.floor(t / width);
       expected.set(b, (expected.get(b) ?? 0) + 1);
     }
-    const got = new Map([...c.buckets].map(([b, x]) => [b, x.dataSegments]));
+    const got = new Map([...c.dataBuckets].map(([b, x]) => [b, x.dataSegments]));
     assert.deepEqual(got, expected, `width ${width}`);
   }
 });

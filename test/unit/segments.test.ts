@@ -54,6 +54,7 @@ function snapshot(rec: PacketRecord, d: DecodedPacket, stream: number, dir: numb
       peerBaseSeq: ctx.peerBaseSeq,
       clientDir: ctx.clientDir,
       seqLength: ctx.seqLength,
+      duplicate: ctx.duplicate,
     },
   };
 }
@@ -105,6 +106,7 @@ function fill(i: number, r: () => number, rec: PacketRecord, d: DecodedPacket, c
   ctx.peerBaseSeq = Math.floor(r() * 2 ** 32);
   ctx.clientDir = r() < 0.5 ? 0 : 1;
   ctx.seqLength = r() < 0.1 ? -1 : Math.floor(r() * 70000);
+  ctx.duplicate = r() < 0.3;
   return { stream: Math.floor(r() * 3e6), dir: r() < 0.5 ? 0 : 1 };
 }
 

@@ -34,10 +34,15 @@ export interface PacketContext {
   seqLength: number;
   /** Size of the capture file when known (0 otherwise): with rec.fileOffset, how far into it the pass is. */
   fileSize: number;
+  /**
+   * The packet is a copy of its direction's previous one (the same packet captured twice): set by the
+   * CaptureSideCollector when diagnostics run, which must come before the observers that read it; false otherwise.
+   */
+  duplicate: boolean;
 }
 
 export function newPacketContext(): PacketContext {
-  return { refSec: NaN, refNsec: 0, startSec: 0, startNsec: 0, tuple: 0, isNew: false, reused: false, baseSeq: 0, peerBaseSeq: 0, clientDir: 0, seqLength: 0, fileSize: 0 };
+  return { refSec: NaN, refNsec: 0, startSec: 0, startNsec: 0, tuple: 0, isNew: false, reused: false, baseSeq: 0, peerBaseSeq: 0, clientDir: 0, seqLength: 0, fileSize: 0, duplicate: false };
 }
 
 /** tshark takes the segment length from the bytes on the wire when the IP length claims more than the frame holds. */

@@ -50,6 +50,7 @@ const S_SACKS = 20; // 3 bits; the blocks are in the side words
 const S_MPTCP_SUB = 23; // mptcpSubtype + 1, 5 bits (the option's subtype is 4 bits, -1 for none)
 const B_SIDE_CAPTURED = 1 << 28; // capturedPayload differs from payloadLength (a cut segment): it is a side word
 const B_SIDE_TIME = 1 << 29; // tsSec and startSec are side floats
+const B_DUPLICATE = 1 << 30; // ctx.duplicate
 
 /** Side words and floats a segment may need at most: 4 SACK blocks and the captured length; two times. */
 const SIDE_WORDS = 9;
@@ -136,7 +137,8 @@ export class SegmentWriter implements TcpPacketObserver {
       (sacks << S_SACKS) |
       (((d.mptcpSubtype + 1) & 0x1f) << S_MPTCP_SUB) |
       (cut ? B_SIDE_CAPTURED : 0) |
-      (sideTime ? B_SIDE_TIME : 0);
+      (sideTime ? B_SIDE_TIME : 0) |
+      (ctx.duplicate ? B_DUPLICATE : 0);
     i32[w + W_SEQ] = d.seq;
     i32[w + W_ACK] = d.ack;
     i32[w + W_WIN_IPID] = (d.window & 0xffff) | (d.ipId << 16);
@@ -253,6 +255,7 @@ export class SegmentReplayer {
       ctx.peerBaseSeq = i32[w + W_PEER_BASE]! >>> 0;
       ctx.clientDir = bits & B_CLIENT_DIR ? 1 : 0;
       ctx.seqLength = i32[w + W_SEQLEN]!;
+      ctx.duplicate = (bits & B_DUPLICATE) !== 0;
       for (let o = 0; o < nObs; o++) observers[o]!.onTcpPacket(rec, d, stream, dir, ctx);
     }
   }

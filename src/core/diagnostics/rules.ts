@@ -3,6 +3,7 @@ import { TcpState, type EndpointStateTracker } from '../analysis/endpointStates'
 import type { HandshakeTracker } from '../analysis/handshake';
 import type { SequenceAnalyzer } from '../analysis/seqAnalysis';
 import { secondsBetween } from '../util/format';
+import type { CaptureSideCollector } from './captureSide';
 import { StallEnd, type DiagnosticsCollector } from './collector';
 import { groupBy, inGroupsOf, sketchCell, SKETCH_CELLS, StreamIds, type Groups } from './ids';
 import {
@@ -17,7 +18,7 @@ import {
 
 /**
  * Population-level rules over one analysed capture. Each rule reads the flow table, the endpoint states, the
- * sequence analysis and the collector's events, and groups what it finds by the endpoint that has the problem,
+ * sequence analysis and the collectors' events, and groups what it finds by the endpoint that has the problem,
  * so one sick listener gives one finding, not one per packet.
  *
  * A capture can hold a million streams: rules scan typed arrays, group streams by dense numbers (StreamIds) and
@@ -29,6 +30,7 @@ export interface DiagnosticsInput {
   seq: SequenceAnalyzer;
   states: EndpointStateTracker;
   handshakes: HandshakeTracker;
+  captureSide: CaptureSideCollector;
   collector: DiagnosticsCollector;
 }
 
@@ -77,6 +79,7 @@ interface Census {
 
 function census(input: DiagnosticsInput, o: DiagnosticOptions): Census {
   const c = input.collector;
+  const w = input.captureSide;
   const hs = input.handshakes;
   const st = input.states;
   const flows = input.analysis.flows;
@@ -107,9 +110,9 @@ function census(input: DiagnosticsInput, o: DiagnosticOptions): Census {
     if (syns > 0) {
       const acked = hs.ackFrame(s) > 0;
       const slow = acked && hs.ackTime(s) - hs.synTime(s) >= o.slowHandshakeSeconds;
-      if (!acked && !c.clientMoved(s) && !refused) {
+      if (!acked && !w.clientMoved(s) && !refused) {
         k.unfinished.push(s);
-        if (!c.hasRst(s)) k.failed.push(s);
+        if (!w.hasRst(s)) k.failed.push(s);
       }
       if (!(acked && flows.payload[s * 2]! + flows.payload[s * 2 + 1]! > 0)) k.probes.push(s);
       if (!refused && (syns > 1 || slow || (acked && hs.synAckCount(s) > 1))) k.queued.push(s);
@@ -369,7 +372,7 @@ function captureQuality(ctx: Ctx): void {
       metrics: { connections: joined.length },
     });
   }
-  const c = ctx.in.collector;
+  const c = ctx.in.captureSide;
   if (c.duplicates > 0) {
     push(ctx, {
       code: 'capture.duplicate_packets',
@@ -593,7 +596,7 @@ function refusedConnections(ctx: Ctx): void {
         'firewall rejects the connection. Clients see ECONNREFUSED.',
       endpoint: ports.length === 1 ? ids.endpointName(ids.endpoint(streams[0]!, server(streams[0]!))) : host,
       streams,
-      frames: framesOf(streams, (s) => ctx.in.collector.firstRstFrame(s)),
+      frames: framesOf(streams, (s) => ctx.in.captureSide.firstRstFrame(s)),
       window: windowOf(ctx, streams),
       metrics: { connections: streams.length, ports: ports.length },
     });
@@ -828,9 +831,10 @@ class BusiestDestination {
 
 function retransmissionStorms(ctx: Ctx): void {
   const c = ctx.in.collector;
+  const data = ctx.in.captureSide;
   const o = ctx.o;
   const hot = [...c.buckets.entries()]
-    .filter(([, b]) => b.retransmissions >= o.stormMinRetransmissions && b.retransmissions >= o.stormMinShare * b.dataSegments)
+    .filter(([k, b]) => b.retransmissions >= o.stormMinRetransmissions && b.retransmissions >= o.stormMinShare * data.dataSegments(k))
     .map(([k]) => k)
     .sort((x, y) => x - y);
   // Merge hot buckets separated by at most one quiet bucket into one storm.
@@ -839,26 +843,26 @@ function retransmissionStorms(ctx: Ctx): void {
     let j = i;
     while (j + 1 < hot.length && hot[j + 1]! - hot[j]! <= 2) j++;
     let retrans = 0;
-    let data = 0;
+    let segments = 0;
     const streams = new Set<number>();
     const fr: number[] = [];
     for (let k = hot[i]!; k <= hot[j]!; k++) {
+      segments += data.dataSegments(k);
       const b = c.buckets.get(k);
       if (!b) continue;
       retrans += b.retransmissions;
-      data += b.dataSegments;
       for (const s of b.streams) streams.add(s);
-      if (b.firstRetransFrame) fr.push(b.firstRetransFrame);
+      fr.push(b.firstRetransFrame);
     }
-    const start = hot[i]! * c.bucketSeconds;
-    const end = (hot[j]! + 1) * c.bucketSeconds;
-    const share = data ? retrans / data : 1;
+    const start = hot[i]! * c.clock.width;
+    const end = (hot[j]! + 1) * c.clock.width;
+    const share = segments ? retrans / segments : 1;
     const list = [...streams];
     push(ctx, {
       code: 'tcp.retransmission.storm',
       severity: share >= 0.2 ? 'error' : 'warning',
       category: 'network',
-      message: `retransmission storm from ${r3(start)} s to ${r3(end)} s: ${retrans} retransmissions (${Math.round(share * 1000) / 10}% of ${data} data segments) in ${plural(list.length, 'flow')}`,
+      message: `retransmission storm from ${r3(start)} s to ${r3(end)} s: ${retrans} retransmissions (${Math.round(share * 1000) / 10}% of ${segments} data segments) in ${plural(list.length, 'flow')}`,
       explanation:
         'Many segments had to be sent again in a short time: packet loss on the path (congestion, a full queue, a bad link or ' +
         'a policer), or a receiver that stopped acknowledging. Retransmissions cost a round trip or a timeout each and shrink ' +
@@ -866,14 +870,14 @@ function retransmissionStorms(ctx: Ctx): void {
       streams: list,
       frames: fr,
       window: { start: r3(start), end: r3(end) },
-      metrics: { retransmissions: retrans, dataSegments: data, share: Math.round(share * 10000) / 10000, flows: list.length },
+      metrics: { retransmissions: retrans, dataSegments: segments, share: Math.round(share * 10000) / 10000, flows: list.length },
     });
     i = j + 1;
   }
 }
 
 function rstStorms(ctx: Ctx): void {
-  const c = ctx.in.collector;
+  const c = ctx.in.captureSide;
   const o = ctx.o;
   const ids = ctx.ids;
   // Count resets per (sending host, bucket); a storm is a run of hot buckets of one host. Only hosts that sent
@@ -981,7 +985,7 @@ function halfOpen(ctx: Ctx): void {
     let end = -Infinity;
     for (const s of streams) {
       retrans += c.runLength(s, side.get(s)!);
-      if (c.hasRst(s)) endedByRst++;
+      if (ctx.in.captureSide.hasRst(s)) endedByRst++;
       // Run times follow file order, which may step back in time: take both ends so the window runs forwards.
       const run = c.run(s, side.get(s)!)!;
       if (run.firstTime < start) start = run.firstTime;

@@ -1,0 +1,220 @@
+import type { TcpPacketObserver } from '../analyzeCapture';
+import type { PacketContext } from '../analysis/packetContext';
+import type { PacketRecord } from '../capture/types';
+import { TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/packet';
+import { grow, touchAhead } from '../util/typed';
+import { grownCapacity } from '../util/capacity';
+import { reviveAs } from '../util/transfer';
+
+/**
+ * The half of the diagnostics' per-packet facts that needs nothing but the capture: resets, data segments per time
+ * bucket, whether the client got past its SYN, and copies of the same packet. None of it waits for the sequence
+ * analysis' verdict, so in a parallel pass it runs beside the reader (src/node/readerThread.ts) and the analysis
+ * thread keeps only the verdict-bound half (DiagnosticsCollector). It must run before the DiagnosticsCollector,
+ * and before the segment writer in the reader thread: it tells them whether the packet is a duplicate copy through
+ * `ctx.duplicate`, which the segment record carries across.
+ *
+ * Each direction of a stream keeps 16 bytes that a packet reads and writes in one cache line: the last IPv4 packet's
+ * id, flags and time and a hash of its seq, ack and length (to spot its copy), and two state bits.
+ */
+
+// Word 0 of a direction's block: IPv4 id << 16 | TCP flags (bits 0-8) of its last packet with an IP id (0 = none
+// yet), and the state bits below. Word 1: the hash of that packet's seq, ack and length. Words 2-3: its time.
+const SIG_MASK = 0xffff01ff;
+/** The direction was the client's when it sent something other than a SYN: the connection got past its SYN. */
+const B_CLIENT_MOVED = 1 << 9;
+/** The direction sent a RST. */
+const B_RST = 1 << 10;
+
+/** How long apart two identical packets may be and still be one packet seen twice. */
+const DUPLICATE_SECONDS = 0.05;
+
+/**
+ * Time buckets of `width` seconds, numbered floor(t / width). Packets come in time order, so the bucket of the
+ * last time asked about usually answers the next, without the division: `lo` and `hi` are times surely inside it.
+ */
+export class BucketClock {
+  private b = NaN;
+  private lo = Infinity;
+  private hi = -Infinity;
+
+  constructor(readonly width: number) {}
+
+  index(t: number): number {
+    if (t >= this.lo && t <= this.hi) return this.b;
+    const bs = this.width;
+    const b = Math.floor(t / bs);
+    this.b = b;
+    // floor(x / bs) is monotonic in x, so checking both ends makes the fast path agree with the division exactly.
+    // Where rounding makes that awkward, there is no fast path.
+    let lo = b * bs;
+    let hi = (b + 1) * bs;
+    for (let k = 0; k < 4 && Math.floor(lo / bs) < b; k++) lo += Math.max(Math.abs(lo) * Number.EPSILON, Number.MIN_VALUE);
+    for (let k = 0; k < 4 && Math.floor(hi / bs) > b; k++) hi -= Math.max(Math.abs(hi) * Number.EPSILON, Number.MIN_VALUE);
+    const ok = Math.floor(lo / bs) === b && Math.floor(hi / bs) === b && lo <= hi;
+    this.lo = ok ? lo : Infinity;
+    this.hi = ok ? hi : -Infinity;
+    return b;
+  }
+}
+
+/** Seconds from the capture's reference packet to this one (frame.time_relative). */
+export function relativeTime(rec: PacketRecord, ctx: PacketContext): number {
+  return rec.tsSec - ctx.refSec + (rec.tsNsec - ctx.refNsec) / 1e9;
+}
+
+export class CaptureSideCollector implements TcpPacketObserver {
+  readonly clock: BucketClock;
+  /** Data segments (payload > 0) per time bucket of the clock, duplicate copies included. */
+  readonly dataBuckets = new Map<number, { dataSegments: number }>();
+  private curBucket = NaN;
+  private cur = { dataSegments: 0 };
+
+  // ---- per direction (stream * 2 + dir): a 16-byte block ----
+  private cap = 0;
+  private u32!: Uint32Array;
+  private f64!: Float64Array;
+  /** Streams below this have had their entries written (see touchAhead). */
+  private touched = 0;
+  private firstRsts: { count: number; frame: Uint32Array } | undefined;
+
+  // ---- events ----
+  rstCount = 0;
+  rstTime = new Float64Array(256);
+  rstStream = new Int32Array(256);
+  rstSide = new Uint8Array(256);
+  rstFrame = new Uint32Array(256);
+
+  duplicates = 0;
+  duplicateFrames: number[] = [];
+  duplicateStreams = new Set<number>();
+
+  /** Time and frame of the last TCP packet (in file order). */
+  lastTimeSeen = 0;
+  lastFrameSeen = 0;
+
+  static revive(cloned: unknown): CaptureSideCollector {
+    const c = reviveAs(cloned, CaptureSideCollector, (o) => o.u32 instanceof Uint32Array && o.f64?.buffer === o.u32.buffer && o.rstTime instanceof Float64Array && o.dataBuckets instanceof Map);
+    Object.setPrototypeOf(c.clock, BucketClock.prototype);
+    return c;
+  }
+
+  constructor(options: { bucketSeconds?: number } = {}) {
+    this.clock = new BucketClock(options.bucketSeconds ?? 1);
+    this.growStreams(1024);
+  }
+
+  onTcpPacket(rec: PacketRecord, d: DecodedPacket, s: number, dir: number, ctx: PacketContext): void {
+    if (s >= this.cap) this.growStreams(grownCapacity(s + 1, this.cap, rec.fileOffset, ctx.fileSize));
+    while (s >= this.touched) this.touched = touchAhead([this.u32], this.cap, this.touched);
+    const t = relativeTime(rec, ctx);
+    const frame = rec.frameNumber;
+    const f = d.flags;
+    const i = s * 2 + dir;
+    const u = this.u32;
+    const k = i * 4;
+    const w0 = u[k]!;
+    let w = w0;
+    this.lastTimeSeen = t;
+    this.lastFrameSeen = frame;
+
+    // The client went on past its SYN (the handshake timing itself is the HandshakeTracker's).
+    if (!(w & B_CLIENT_MOVED) && dir === ctx.clientDir && !(f & TCP_SYN)) w |= B_CLIENT_MOVED;
+
+    if (f & TCP_RST) {
+      w |= B_RST;
+      this.pushRst(t, s, dir, frame);
+    }
+
+    // The same packet twice (two capture points, SPAN copies): identical IPv4 id and flags, and seq, ack and length
+    // (compared through a 32-bit hash: a false match needs a collision on top of the same id within 50 ms).
+    let isDuplicate = false;
+    if (d.ipVersion === 4 && d.ipId !== 0) {
+      const sig = (d.ipId << 16) | f;
+      let h = Math.imul(d.seq ^ 0x2545f491, 0x9e3779b1);
+      h = Math.imul(h ^ (h >>> 15) ^ d.ack, 0x85ebca6b);
+      h = Math.imul(h ^ (h >>> 13) ^ d.payloadLength, 0xc2b2ae35);
+      h = (h ^ (h >>> 16)) >>> 0;
+      if ((w & SIG_MASK) === sig && u[k + 1] === h && t - this.f64[i * 2 + 1]! < DUPLICATE_SECONDS) {
+        isDuplicate = true;
+        this.duplicates++;
+        if (this.duplicateFrames.length < 50) this.duplicateFrames.push(frame);
+        if (this.duplicateStreams.size < 200) this.duplicateStreams.add(s);
+      }
+      w = (w & ~SIG_MASK) | sig;
+      u[k + 1] = h;
+      this.f64[i * 2 + 1] = t;
+    }
+    ctx.duplicate = isDuplicate;
+
+    if (d.payloadLength > 0) {
+      const b = this.clock.index(t);
+      if (b !== this.curBucket) this.switchBucket(b);
+      this.cur.dataSegments++;
+    }
+
+    if (w !== w0) u[k] = w;
+  }
+
+  // Reads for the rules (0 / false past the streams this collector saw).
+
+  /** The client sent something other than a SYN (as the flow table named the client when it sent it). */
+  clientMoved(stream: number): boolean {
+    return stream < this.cap && ((this.u32[stream * 8]! | this.u32[stream * 8 + 4]!) & B_CLIENT_MOVED) !== 0;
+  }
+
+  hasRst(stream: number): boolean {
+    return stream < this.cap && ((this.u32[stream * 8]! | this.u32[stream * 8 + 4]!) & B_RST) !== 0;
+  }
+
+  /** Frame of the stream's first RST, 0 when none. */
+  firstRstFrame(stream: number): number {
+    if (!this.hasRst(stream)) return 0;
+    // Read from the RST events, indexed once on first use (rules ask after the pass).
+    if (this.firstRsts?.count !== this.rstCount) {
+      const frame = new Uint32Array(this.cap);
+      for (let k = this.rstCount - 1; k >= 0; k--) frame[this.rstStream[k]!] = this.rstFrame[k]!;
+      this.firstRsts = { count: this.rstCount, frame };
+    }
+    return this.firstRsts.frame[stream]!;
+  }
+
+  /** Data segments in time bucket `b` of the clock. */
+  dataSegments(b: number): number {
+    return this.dataBuckets.get(b)?.dataSegments ?? 0;
+  }
+
+  private switchBucket(b: number): void {
+    let bucket = this.dataBuckets.get(b);
+    if (!bucket) {
+      bucket = { dataSegments: 0 };
+      this.dataBuckets.set(b, bucket);
+    }
+    this.cur = bucket;
+    this.curBucket = b;
+  }
+
+  private pushRst(t: number, s: number, dir: number, frame: number): void {
+    const k = this.rstCount;
+    if (k === this.rstTime.length) {
+      this.rstTime = grow(this.rstTime, k * 2);
+      this.rstStream = grow(this.rstStream, k * 2);
+      this.rstSide = grow(this.rstSide, k * 2);
+      this.rstFrame = grow(this.rstFrame, k * 2);
+    }
+    this.rstTime[k] = t;
+    this.rstStream[k] = s;
+    this.rstSide[k] = dir;
+    this.rstFrame[k] = frame;
+    this.rstCount = k + 1;
+  }
+
+  private growStreams(c: number): void {
+    const buf = new ArrayBuffer(c * 2 * 16);
+    const u = new Uint32Array(buf);
+    if (this.u32) u.set(this.u32);
+    this.u32 = u;
+    this.f64 = new Float64Array(buf);
+    this.cap = c;
+  }
+}
