@@ -116,6 +116,7 @@ export class EndpointStateTracker implements TcpPacketObserver {
   private cap: number;
   // ---- per stream ----
   private sflags: Uint8Array;
+  // The stream's first and last transitions, plus one (0 = none yet): zero is the value of memory never written.
   private head: Int32Array;
   private tail: Int32Array;
   private startNs: Float64Array;
@@ -125,7 +126,6 @@ export class EndpointStateTracker implements TcpPacketObserver {
   private eflags: Uint8Array;
   private isn: Uint32Array;
   private finSeq: Uint32Array;
-  private lastTrans: Int32Array;
   // ---- transitions ----
   private tCap: number;
   private tCount = 0;
@@ -150,15 +150,14 @@ export class EndpointStateTracker implements TcpPacketObserver {
     this.cap = initialStreams;
     this.sflags = new Uint8Array(this.cap);
     this.cdir = new Uint8Array(this.cap);
-    this.head = new Int32Array(this.cap).fill(-1);
-    this.tail = new Int32Array(this.cap).fill(-1);
+    this.head = new Int32Array(this.cap);
+    this.tail = new Int32Array(this.cap);
     this.startNs = new Float64Array(this.cap);
     this.state = new Uint8Array(this.cap * 2);
     this.initState = new Uint8Array(this.cap * 2);
     this.eflags = new Uint8Array(this.cap * 2);
     this.isn = new Uint32Array(this.cap * 2);
     this.finSeq = new Uint32Array(this.cap * 2);
-    this.lastTrans = new Int32Array(this.cap * 2).fill(-1);
     this.tCap = initialStreams * 4;
     this.tNext = new Int32Array(this.tCap);
     this.tFrame = new Uint32Array(this.tCap);
@@ -173,7 +172,7 @@ export class EndpointStateTracker implements TcpPacketObserver {
     }
     if (s >= this.cap) this.growStreams(grownCapacity(s + 1, this.cap, rec.fileOffset, ctx.fileSize));
     if (s >= this.streams) this.streams = s + 1;
-    // head, tail and lastTrans start at -1, written on growth; the rest start at zero (see touchAhead).
+    // Only the arrays every stream writes are touched ahead: head and tail wait for a transition (see touchAhead).
     while (s >= this.touched) this.touched = touchAhead([this.sflags, this.cdir, this.startNs, this.state, this.initState, this.eflags, this.isn, this.finSeq], this.cap, this.touched);
     const ns = (rec.tsSec - this.refSec) * 1e9 + (rec.tsNsec - this.refNsec);
     const frame = rec.frameNumber;
@@ -376,7 +375,7 @@ export class EndpointStateTracker implements TcpPacketObserver {
     const since0 = this.startNs[stream]!;
     let since = since0;
     let last = since;
-    for (let t = this.head[stream]!; t >= 0; t = this.tNext[t]!) {
+    for (let t = this.head[stream]! - 1; t >= 0; t = this.tNext[t]!) {
       const info = this.tInfo[t]!;
       if (info & T_RETRACTED || ((info & T_SIDE) !== 0) !== (side === 1)) continue;
       const at = since0 + getOffset(this.tAt, t);
@@ -397,7 +396,7 @@ export class EndpointStateTracker implements TcpPacketObserver {
     const transitions: StateTransition[] = [];
     const entered0 = this.startNs[stream]!;
     const entered = [entered0, entered0];
-    for (let t = this.head[stream]!; t >= 0; t = this.tNext[t]!) {
+    for (let t = this.head[stream]! - 1; t >= 0; t = this.tNext[t]!) {
       const info = this.tInfo[t]!;
       if (info & T_RETRACTED) continue;
       const side = info & T_SIDE ? 1 : 0;
@@ -493,25 +492,25 @@ export class EndpointStateTracker implements TcpPacketObserver {
     this.tFrame[t] = frame;
     setOffset(this.tAt, t, ns - this.startNs[s]!);
     this.tInfo[t] = from | (to << 4) | (e & 1 ? T_SIDE : 0);
-    if (this.tail[s]! >= 0) this.tNext[this.tail[s]!] = t;
-    else this.head[s] = t;
-    this.tail[s] = t;
-    this.lastTrans[e] = t;
+    if (this.tail[s]! > 0) this.tNext[this.tail[s]! - 1] = t;
+    else this.head[s] = t + 1;
+    this.tail[s] = t + 1;
   }
 
-  /** Undoes an endpoint's latest transition (rare: only when a later packet contradicts it). */
+  /**
+   * Undoes an endpoint's latest transition (rare: only when a later packet contradicts it). Found by walking the
+   * stream's few transitions rather than kept per endpoint, which cost 8 bytes of every stream for a rare event.
+   */
   private retract(s: number, e: number): void {
-    const t = this.lastTrans[e]!;
+    const wantSide = e & 1 ? T_SIDE : 0;
+    let t = -1;
+    for (let i = this.head[s]! - 1; i >= 0; i = this.tNext[i]!) {
+      const info = this.tInfo[i]!;
+      if (!(info & T_RETRACTED) && (info & T_SIDE) === wantSide) t = i;
+    }
     if (t < 0) return;
     this.tInfo[t]! |= T_RETRACTED;
     this.state[e] = this.tInfo[t]! & 0xf;
-    let prev = -1;
-    const wantSide = e & 1 ? T_SIDE : 0;
-    for (let i = this.head[s]!; i >= 0 && i !== t; i = this.tNext[i]!) {
-      const info = this.tInfo[i]!;
-      if (!(info & T_RETRACTED) && (info & T_SIDE) === wantSide) prev = i;
-    }
-    this.lastTrans[e] = prev;
   }
 
   /** Streams below this have had their entries written (see touchAhead). */
@@ -520,22 +519,17 @@ export class EndpointStateTracker implements TcpPacketObserver {
   private growStreams(min: number): void {
     // min comes from grownCapacity: already at least double, or the size the file suggests.
     const c = Math.max(min, this.cap * 2);
-    const old = this.cap;
     this.cap = c;
     this.sflags = grow(this.sflags, c);
     this.cdir = grow(this.cdir, c);
     this.head = grow(this.head, c);
-    this.head.fill(-1, old);
     this.tail = grow(this.tail, c);
-    this.tail.fill(-1, old);
     this.startNs = grow(this.startNs, c);
     this.state = grow(this.state, c * 2);
     this.initState = grow(this.initState, c * 2);
     this.eflags = grow(this.eflags, c * 2);
     this.isn = grow(this.isn, c * 2);
     this.finSeq = grow(this.finSeq, c * 2);
-    this.lastTrans = grow(this.lastTrans, c * 2);
-    this.lastTrans.fill(-1, old * 2);
   }
 
   private growTransitions(c: number): void {

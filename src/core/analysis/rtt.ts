@@ -59,7 +59,11 @@ export class RttCollector implements TcpPacketObserver {
     let b = this.block[s]!;
     if (n <= SMALL) {
       if (b === 0) {
-        if ((this.smallBlocks + 1) * SMALL > this.small.length) this.small = grow(this.small, this.small.length * 2);
+        // Sized like the per-stream arrays, from how far into the file the pass is: doubling a 16 MB block array
+        // late left the old one as garbage at the end of the pass, where peak memory is measured.
+        if ((this.smallBlocks + 1) * SMALL > this.small.length) {
+          this.small = grow(this.small, grownCapacity(this.smallBlocks + 1, this.small.length / SMALL, rec.fileOffset, ctx.fileSize) * SMALL);
+        }
         b = this.block[s] = ++this.smallBlocks;
       }
       this.small[(b - 1) * SMALL + n - 1] = ms;
@@ -67,7 +71,9 @@ export class RttCollector implements TcpPacketObserver {
     }
     if (b > 0) {
       // The ninth sample: the flow moves to a full reservoir (its small block is left unused).
-      if ((this.blocks + 1) * RTT_RESERVOIR > this.pool.length) this.pool = grow(this.pool, this.pool.length * 2);
+      if ((this.blocks + 1) * RTT_RESERVOIR > this.pool.length) {
+        this.pool = grow(this.pool, grownCapacity(this.blocks + 1, this.pool.length / RTT_RESERVOIR, rec.fileOffset, ctx.fileSize) * RTT_RESERVOIR);
+      }
       const from = (b - 1) * SMALL;
       this.pool.set(this.small.subarray(from, from + SMALL), this.blocks * RTT_RESERVOIR);
       b = this.block[s] = -++this.blocks;
