@@ -56,8 +56,11 @@ export interface FileAnalysisOptions extends FullAnalysisOptions {
 export interface FileAnalysis extends FullAnalysis {
   /** Whether the reader ran in its own thread. */
   parallel: boolean;
-  /** How the two threads shared the work: each one's time spent waiting for the other, in ms. */
-  waits?: { analysisMs: number; readerMs: number };
+  /**
+   * How the two threads shared the work: each one's time spent waiting for the other, and the time this thread
+   * took after the reader's last segment to finish the analysis (end states, diagnostics' rules), in ms.
+   */
+  waits?: { analysisMs: number; readerMs: number; finishMs: number };
 }
 
 /** The reader thread's bundle: dist/readerThread.js beside dist/cli.js and dist/worker.js, out/readerThread.js for tests. */
@@ -162,7 +165,10 @@ export function analyzeFile(path: string, options: FileAnalysisOptions = {}): Fi
     if (beside.includes('zeek')) elsewhere.zeek = ZeekConnTracker.revive(message.zeek);
     if (beside.includes('handshakes')) elsewhere.handshakes = HandshakeTracker.revive(message.handshakes);
     if (beside.includes('captureSide')) elsewhere.captureSide = CaptureSideCollector.revive(message.captureSide);
-    return { ...parts.finish(capture, elsewhere), parallel: true, waits: { analysisMs: waitMs, readerMs: floats[F_READER_WAIT_MS]! } };
+    const finishStart = performance.now();
+    const full = parts.finish(capture, elsewhere);
+    const waits = { analysisMs: waitMs, readerMs: floats[F_READER_WAIT_MS]!, finishMs: performance.now() - finishStart };
+    return { ...full, parallel: true, waits };
   } finally {
     Atomics.store(ints, C_CANCEL, 1);
     Atomics.notify(ints, C_READ);
