@@ -107,24 +107,23 @@ export function sketchCell(flows: FlowTable, s: number, side: number, withPort: 
   return (h ^ (h >>> 15)) & (SKETCH_CELLS - 1);
 }
 
-/** Address and endpoint numbers of the streams of one flow table, memoised per stream side. */
+/**
+ * Address and endpoint numbers of the streams of one flow table. Not memoised per stream side: an array for that
+ * (16 MB for a million streams) cost more in page faults, touched at random by the rules, than looking the numbers
+ * up again costs.
+ */
 export class StreamIds {
   private readonly addrs = new TupleIds(5); // version, 4 address words
   private readonly eps = new TupleIds(2); // address number, port
   private readonly pairs = new TupleIds(2);
-  private hostMemo: Int32Array; // (stream * 2 + side) -> number + 1
   private sketch: Int32Array | undefined;
-  private epMemo: Int32Array;
   // IPv4 addresses seen lately (servers recur on every other stream): address -> number, direct-mapped.
   private readonly recentAddr = new Float64Array(1024).fill(-1);
   private readonly recentId = new Int32Array(1024);
   private readonly hostNames: string[] = [];
   private readonly epNames: string[] = [];
 
-  constructor(private readonly flows: FlowTable) {
-    this.hostMemo = new Int32Array(flows.count * 2);
-    this.epMemo = new Int32Array(flows.count * 2);
-  }
+  constructor(private readonly flows: FlowTable) {}
 
   get hostCount(): number {
     return this.addrs.count;
@@ -140,9 +139,6 @@ export class StreamIds {
 
   /** The address of a stream's side. */
   host(s: number, side: number): number {
-    const m = s * 2 + side;
-    const known = this.hostMemo[m]!;
-    if (known !== 0) return known - 1;
     // addressKey is the address itself for IPv4 (recent ones are remembered: a server recurs on every other
     // stream); for IPv6 a hash, so the words are read for those only.
     const k = this.flows.addressKey(s, side);
@@ -170,21 +166,15 @@ export class StreamIds {
       key[4] = e.words[3];
       id = this.addrs.intern();
     }
-    this.hostMemo[m] = id + 1;
     return id;
   }
 
   /** The address and port of a stream's side. */
   endpoint(s: number, side: number): number {
-    const m = s * 2 + side;
-    const known = this.epMemo[m]!;
-    if (known !== 0) return known - 1;
     const key = this.eps.key;
     key[0] = this.host(s, side);
     key[1] = this.flows.port(s, side);
-    const id = this.eps.intern();
-    this.epMemo[m] = id + 1;
-    return id;
+    return this.eps.intern();
   }
 
   /**
