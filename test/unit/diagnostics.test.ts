@@ -147,6 +147,20 @@ test('tcp.rst.storm: one host resetting many connections at once', () => {
   assert.ok(!codes(diagnoseRecords(byTime(...Array.from({ length: 20 }, (_, i) => reset(i))))).includes('tcp.rst.storm'));
 });
 
+test('tcp.rst.storm: hot buckets of one host make one storm; a quiet bucket between them adds nothing', () => {
+  // 120 resets in [0, 1) s, 30 in [1, 2) s, 120 in [2, 3) s, all from the server.
+  const at = (i: number) => (i < 120 ? i * 0.008 : i < 150 ? 1 + (i - 120) * 0.03 : 2 + (i - 150) * 0.008);
+  const reset = (i: number) => conv(i, at(i)).handshake().rst('server').records;
+  const f = only(diagnoseRecords(byTime(...Array.from({ length: 270 }, (_, i) => reset(i)))), 'tcp.rst.storm');
+  assert.equal(f.endpoint, '10.0.0.2');
+  assert.equal(f.metrics.resets, 240);
+  assert.equal(f.metrics.connections, 240);
+  assert.deepEqual(f.window, { start: 0, end: 3 });
+  // Streams are listed in the order of their resets, the first bucket's before the last one's.
+  assert.ok(f.streams.every((s, k) => k === 0 || s > f.streams[k - 1]!));
+  assert.ok(f.streams.every((s) => s < 120 || s >= 150));
+});
+
 test('tcp.half_open: retransmissions into silence after the connection was established', () => {
   const c = conv(0, 0).handshake().wait(0.001).send('client', 100).wait(0.005).ack('server').wait(1);
   const seq = c.nextSeq('client');

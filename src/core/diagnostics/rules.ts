@@ -894,25 +894,56 @@ function rstStorms(ctx: Ctx): void {
     const h = hostOf[k]!;
     if (h >= 0 && total[h]!++ === 0) hosts.push(h);
   }
-  const perHost = new Map<number, Map<number, number[]>>();
+  // Resets per bucket of each host that sent enough in all (counted first: no list per bucket).
+  const perHost = new Map<number, Map<number, number>>();
   for (const h of hosts) if (total[h]! >= o.rstStormMinResets) perHost.set(h, new Map());
   if (perHost.size === 0) return;
+  const width = o.rstStormBucketSeconds;
   for (let k = 0; k < c.rstCount; k++) {
     const h = hostOf[k]!;
     if (h < 0 || total[h]! < o.rstStormMinResets) continue;
     const buckets = perHost.get(h)!;
-    const b = Math.floor(c.rstTime[k]! / o.rstStormBucketSeconds);
-    const l = buckets.get(b);
-    if (l) l.push(k);
-    else buckets.set(b, [k]);
+    const b = Math.floor(c.rstTime[k]! / width);
+    buckets.set(b, (buckets.get(b) ?? 0) + 1);
   }
+  // Each host's resets in its hot buckets, in capture order, with the bucket's rank among the host's hot ones.
+  const hotOf = new Map<number, { hot: number[]; rank: Map<number, number>; events: number[]; eventRank: number[] }>();
   for (const [h, buckets] of perHost) {
-    const hot = [...buckets.entries()].filter(([, l]) => l.length >= o.rstStormMinResets).sort((x, y) => x[0] - y[0]);
-    if (hot.length === 0) continue;
-    const events = hot.flatMap(([, l]) => l);
-    const streams = [...new Set(events.map((k) => c.rstStream[k]!))];
-    const start = hot[0]![0] * o.rstStormBucketSeconds;
-    const end = (hot[hot.length - 1]![0] + 1) * o.rstStormBucketSeconds;
+    const hot = [...buckets.entries()].filter(([, n]) => n >= o.rstStormMinResets).map(([b]) => b).sort((x, y) => x - y);
+    if (hot.length > 0) hotOf.set(h, { hot, rank: new Map(hot.map((b, i) => [b, i])), events: [], eventRank: [] });
+  }
+  if (hotOf.size === 0) return;
+  for (let k = 0; k < c.rstCount; k++) {
+    const h = hostOf[k]!;
+    if (h < 0) continue;
+    const x = hotOf.get(h);
+    const r = x?.rank.get(Math.floor(c.rstTime[k]! / width));
+    if (r === undefined) continue;
+    x!.events.push(k);
+    x!.eventRank.push(r);
+  }
+  // Marks of the streams already counted for the host at hand, cleared after each host.
+  const seen = new Uint8Array(ctx.in.analysis.flows.count);
+  for (const [h, { hot, events, eventRank }] of hotOf) {
+    // Bucket by bucket, in capture order within a bucket (as a stable sort by bucket would give).
+    let sorted = true;
+    for (let i = 1; i < eventRank.length && sorted; i++) sorted = eventRank[i - 1]! <= eventRank[i]!;
+    if (!sorted) {
+      const order = events.map((_, i) => i).sort((x, y) => eventRank[x]! - eventRank[y]! || x - y);
+      const copy = events.slice();
+      for (let i = 0; i < order.length; i++) events[i] = copy[order[i]!]!;
+    }
+    const streams: number[] = [];
+    for (const k of events) {
+      const st = c.rstStream[k]!;
+      if (!seen[st]) {
+        seen[st] = 1;
+        streams.push(st);
+      }
+    }
+    for (const st of streams) seen[st] = 0;
+    const start = hot[0]! * width;
+    const end = (hot[hot.length - 1]! + 1) * width;
     const host = ids.hostName(h);
     push(ctx, {
       code: 'tcp.rst.storm',
