@@ -16,7 +16,19 @@ function fingerprint(full: FullAnalysis): string {
   for (let s = 0; s < full.capture.flows.count; s++) flows.push(reporter.report(s));
   const frames = [];
   for (let f = 1; f <= full.capture.facts.packets; f++) frames.push(full.seq.flagsOfFrame(f));
-  return JSON.stringify({ facts: full.capture.facts, problems: full.capture.problems, flows, frames, findings: full.findings, zeek: zeekConnLog(full) });
+  // What the diagnostics' collectors gathered, beyond what the findings show.
+  const c = full.collector;
+  const w = full.captureSide;
+  const collected = {
+    buckets: [...c.buckets],
+    stalls: Array.from({ length: c.stallCount }, (_, k) => [c.stallStream[k], c.stallSide[k], c.stallStart[k], c.stallEnd[k], c.stallProbes[k], c.stallHow[k]]),
+    runs: Array.from({ length: full.capture.flows.count * 2 }, (_, i) => c.runLength(i >> 1, i & 1)),
+    dataBuckets: [...w.dataBuckets].map(([b, x]) => [b, x.dataSegments]),
+    resets: Array.from(w.rstFrame.subarray(0, w.rstCount)),
+    duplicates: [w.duplicates, w.duplicateFrames],
+    moved: Array.from({ length: full.capture.flows.count }, (_, s) => w.clientMoved(s)),
+  };
+  return JSON.stringify({ facts: full.capture.facts, problems: full.capture.problems, flows, frames, findings: full.findings, zeek: zeekConnLog(full), collected });
 }
 
 const dir = sharedCapturesDir();
@@ -31,7 +43,7 @@ test('two threads give the single-thread analysis on every capture', () => {
   for (const [i, file] of files.entries()) {
     const one = analyzeFile(file, { parallel: false, keepPerFrame: true });
     // Trackers may run beside the reader: each file tries one of the placements.
-    const beside = ([[], ['zeek'], ['handshakes'], ['zeek', 'handshakes']] as const)[i % 4]!;
+    const beside = ([[], ['zeek', 'captureSide'], ['handshakes', 'captureSide'], ['captureSide'], ['zeek', 'handshakes']] as const)[i % 5]!;
     const two = analyzeFile(file, { keepPerFrame: true, slots: 2, batchSegments: 3, besideReader: beside });
     assert.equal(one.parallel, false);
     assert.equal(two.parallel, true, file);
