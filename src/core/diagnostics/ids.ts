@@ -99,9 +99,13 @@ export const SKETCH_CELLS = 1 << 16;
 
 /** The count cell of a stream side's address (with its port when `withPort`): equal addresses share a cell. */
 export function sketchCell(flows: FlowTable, s: number, side: number, withPort: boolean): number {
-  const key = flows.addressKey(s, side);
+  return sketchCellOfKey(flows.addressKey(s, side), withPort ? flows.port(s, side) : -1);
+}
+
+/** sketchCell of an address key (FlowTable.addressKey) read beforehand, with its port unless `port` < 0. */
+export function sketchCellOfKey(key: number, port = -1): number {
   let h = key < V4_LIMIT ? key | 0 : mix(0x3c6ef372, (key - V4_LIMIT) | 0);
-  if (withPort) h = mix(h, flows.port(s, side));
+  if (port >= 0) h = mix(h, port);
   h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
   h = Math.imul(h ^ (h >>> 12), 0x297a2d39);
   return (h ^ (h >>> 15)) & (SKETCH_CELLS - 1);
@@ -139,9 +143,13 @@ export class StreamIds {
 
   /** The address of a stream's side. */
   host(s: number, side: number): number {
+    return this.hostOfKey(this.flows.addressKey(s, side), s, side);
+  }
+
+  /** host(s, side) when its address key (FlowTable.addressKey) was read beforehand. */
+  hostOfKey(k: number, s: number, side: number): number {
     // addressKey is the address itself for IPv4 (recent ones are remembered: a server recurs on every other
     // stream); for IPv6 a hash, so the words are read for those only.
-    const k = this.flows.addressKey(s, side);
     let id: number;
     if (k < V4_LIMIT) {
       const r = (k ^ (k >>> 10)) & 1023;

@@ -5,7 +5,7 @@ import type { SequenceAnalyzer } from '../analysis/seqAnalysis';
 import { secondsBetween } from '../util/format';
 import type { CaptureSideCollector } from './captureSide';
 import { StallEnd, type DiagnosticsCollector } from './collector';
-import { groupBy, inGroupsOf, sketchCell, SKETCH_CELLS, StreamIds, type Groups } from './ids';
+import { groupBy, inGroupsOf, sketchCell, sketchCellOfKey, SKETCH_CELLS, StreamIds, type Groups } from './ids';
 import {
   DEFAULT_DIAGNOSTIC_OPTIONS,
   MAX_FRAMES_LISTED,
@@ -651,8 +651,10 @@ function timeWaitChurn(ctx: Ctx): void {
   const ids = ctx.ids;
   const { timeWait: closers, timeWaitSide: side, timeWaitCell: cell, timeWaitCells: cells } = ctx.census;
   const min = ctx.o.timeWaitMinConnections;
-  const big: number[] = [];
-  for (let i = 0; i < closers.length; i++) if (cells[cell[i]!]! >= min) big.push(closers[i]!);
+  const bigAll = new Int32Array(closers.length);
+  let bigCount = 0;
+  for (let i = 0; i < closers.length; i++) if (cells[cell[i]!]! >= min) bigAll[bigCount++] = closers[i]!;
+  const big = bigAll.subarray(0, bigCount);
   const groups = groupBy(big, (s) => ids.host(s, side[s]!), () => ids.hostCount, ctx.o.timeWaitMinConnections);
   if (groups.count === 0) return;
   // What each member contributes is read from the flow table in one pass in stream order (group by group, the
@@ -882,11 +884,25 @@ function rstStorms(ctx: Ctx): void {
   const ids = ctx.ids;
   // Count resets per (sending host, bucket); a storm is a run of hot buckets of one host. Only hosts that sent
   // enough resets in all can have a hot bucket: the others are never bucketed.
-  const resets: number[] = [];
-  for (let k = 0; k < c.rstCount; k++) if (!ctx.explained[c.rstStream[k]!]) resets.push(k); // a scan's RST answers are the scan's story
+  const flows = ctx.in.analysis.flows;
+  const resets = new Int32Array(c.rstCount);
+  let m = 0;
+  for (let k = 0; k < c.rstCount; k++) if (!ctx.explained[c.rstStream[k]!]) resets[m++] = k; // a scan's RST answers are the scan's story
+  // As ids.maybeInBigGroups, but each sender's address is read from the flow table once, not again to number it:
+  // a reset's stream is a random place in the table.
+  const keys = new Float64Array(m);
+  const cell = new Int32Array(m);
+  const cells = new Int32Array(SKETCH_CELLS);
+  for (let i = 0; i < m; i++) {
+    const k = resets[i]!;
+    keys[i] = flows.addressKey(c.rstStream[k]!, c.rstSide[k]!);
+    cells[(cell[i] = sketchCellOfKey(keys[i]!))]!++;
+  }
   const hostOf = new Int32Array(c.rstCount).fill(-1);
-  for (const k of ids.maybeInBigGroups(resets, (k) => c.rstStream[k]!, (k) => c.rstSide[k]!, false, o.rstStormMinResets)) {
-    hostOf[k] = ids.host(c.rstStream[k]!, c.rstSide[k]!);
+  for (let i = 0; i < m; i++) {
+    if (cells[cell[i]!]! < o.rstStormMinResets) continue;
+    const k = resets[i]!;
+    hostOf[k] = ids.hostOfKey(keys[i]!, c.rstStream[k]!, c.rstSide[k]!);
   }
   const total = new Int32Array(ids.hostCount);
   const hosts: number[] = []; // in order of their first reset
