@@ -646,27 +646,41 @@ function closeWait(ctx: Ctx): void {
   }
 }
 
-function timeWaitChurn(ctx: Ctx): void {
+// The rules run once each, on data big enough that V8 compiles their loops mid-run (on-stack replacement) and drops
+// the compiled code at the first line after a loop that has not run yet: a rule with several big loops in one
+// function is compiled once per loop. So each big loop is a small function of its own.
+
+/** Members of `list` whose sketch cell (`cellOf[i]`, counted in `cells`) holds at least `min` of them. */
+function inBigCells(list: Int32Array, cellOf: Int32Array, cells: Int32Array, min: number): Int32Array {
+  const out = new Int32Array(list.length);
+  let n = 0;
+  for (let i = 0; i < list.length; i++) if (cells[cellOf[i]!]! >= min) out[n++] = list[i]!;
+  return out.subarray(0, n);
+}
+
+/** What each TIME_WAIT stream of `big` contributes to its closer's group, read in one pass in stream order. */
+interface ChurnFacts {
+  ends: Float64Array;
+  durations: Float64Array;
+  destAddress: Float64Array;
+  destPort: Int32Array;
+  asClients: Int32Array;
+  starts: Float64Array;
+  finals: Float64Array;
+}
+
+function churnFacts(ctx: Ctx, big: Int32Array, side: Uint8Array, groups: Groups): ChurnFacts {
   const flows = ctx.in.analysis.flows;
-  const ids = ctx.ids;
-  const { timeWait: closers, timeWaitSide: side, timeWaitCell: cell, timeWaitCells: cells } = ctx.census;
-  const min = ctx.o.timeWaitMinConnections;
-  const bigAll = new Int32Array(closers.length);
-  let bigCount = 0;
-  for (let i = 0; i < closers.length; i++) if (cells[cell[i]!]! >= min) bigAll[bigCount++] = closers[i]!;
-  const big = bigAll.subarray(0, bigCount);
-  const groups = groupBy(big, (s) => ids.host(s, side[s]!), () => ids.hostCount, ctx.o.timeWaitMinConnections);
-  if (groups.count === 0) return;
-  // What each member contributes is read from the flow table in one pass in stream order (group by group, the
-  // members would be scattered over it), into arrays laid out like groups.items.
   const total = groups.items.length;
-  const endsAll = new Float64Array(total);
-  const durationsAll = new Float64Array(total);
-  const destAddressAll = new Float64Array(total);
-  const destPortAll = new Int32Array(total);
-  const asClients = new Int32Array(groups.count);
-  const starts = new Float64Array(groups.count).fill(Infinity);
-  const finals = new Float64Array(groups.count).fill(-Infinity);
+  const f: ChurnFacts = {
+    ends: new Float64Array(total),
+    durations: new Float64Array(total),
+    destAddress: new Float64Array(total),
+    destPort: new Int32Array(total),
+    asClients: new Int32Array(groups.count),
+    starts: new Float64Array(groups.count).fill(Infinity),
+    finals: new Float64Array(groups.count).fill(-Infinity),
+  };
   const at = groups.start.slice(0, groups.count);
   for (let k = 0; k < big.length; k++) {
     const g = groups.groupOf[k]!;
@@ -675,15 +689,39 @@ function timeWaitChurn(ctx: Ctx): void {
     const i = at[g]!++;
     const b = streamEnd(ctx, s);
     const a = streamStart(ctx, s);
-    endsAll[i] = b;
-    durationsAll[i] = b - a;
-    if (side[s] === clientSide(ctx, s)) asClients[g]!++;
+    f.ends[i] = b;
+    f.durations[i] = b - a;
+    if (side[s] === clientSide(ctx, s)) f.asClients[g]!++;
     // As windowOf: the window runs forwards even where clocks stepped back.
-    starts[g] = Math.min(starts[g]!, a, b);
-    finals[g] = Math.max(finals[g]!, a, b);
-    destAddressAll[i] = flows.addressKey(s, side[s]! ^ 1);
-    destPortAll[i] = flows.port(s, side[s]! ^ 1);
+    f.starts[g] = Math.min(f.starts[g]!, a, b);
+    f.finals[g] = Math.max(f.finals[g]!, a, b);
+    f.destAddress[i] = flows.addressKey(s, side[s]! ^ 1);
+    f.destPort[i] = flows.port(s, side[s]! ^ 1);
   }
+  return f;
+}
+
+/** Most of the sorted times `ends` within `seconds` of one another: sockets at once in TIME_WAIT at the peak. */
+function peakWithin(ends: Float64Array, seconds: number): number {
+  let peak = 0;
+  let j = 0;
+  for (let i = 0; i < ends.length; i++) {
+    while (ends[j]! + seconds <= ends[i]!) j++;
+    peak = Math.max(peak, i - j + 1);
+  }
+  return peak;
+}
+
+function timeWaitChurn(ctx: Ctx): void {
+  const flows = ctx.in.analysis.flows;
+  const ids = ctx.ids;
+  const { timeWait: closers, timeWaitSide: side, timeWaitCell: cell, timeWaitCells: cells } = ctx.census;
+  const big = inBigCells(closers, cell, cells, ctx.o.timeWaitMinConnections);
+  const groups = groupBy(big, (s) => ids.host(s, side[s]!), () => ids.hostCount, ctx.o.timeWaitMinConnections);
+  if (groups.count === 0) return;
+  // Read in one pass in stream order (group by group, the members would be scattered over the flow table), into
+  // arrays laid out like groups.items.
+  const { ends: endsAll, durations: durationsAll, destAddress: destAddressAll, destPort: destPortAll, asClients, starts, finals } = churnFacts(ctx, big, side, groups);
   const busiest = new BusiestDestination(ctx);
   for (let g = 0; g < groups.count; g++) {
     const streams = members(groups, g);
@@ -698,12 +736,7 @@ function timeWaitChurn(ctx: Ctx): void {
     const end = finals[g]!;
     // Each closed connection stays in TIME_WAIT for timeWaitSeconds from (about) its last packet: sweep for the peak.
     ends.sort();
-    let peak = 0;
-    let j = 0;
-    for (let i = 0; i < n; i++) {
-      while (ends[j]! + ctx.o.timeWaitSeconds <= ends[i]!) j++;
-      peak = Math.max(peak, i - j + 1);
-    }
+    const peak = peakWithin(ends, ctx.o.timeWaitSeconds);
     // Ports run out per destination (ip:port): the busiest destination bounds the risk.
     const busiestConnections = busiest.count(streams, destAddress, destPort, (s) => side[s]! ^ 1);
     const share = peak / ctx.o.ephemeralPorts;
@@ -878,18 +911,25 @@ function retransmissionStorms(ctx: Ctx): void {
   }
 }
 
-function rstStorms(ctx: Ctx): void {
+/** The resets (indexes of the capture side's RST events) whose streams no earlier rule explained. */
+function unexplainedResets(ctx: Ctx): Int32Array {
   const c = ctx.in.captureSide;
-  const o = ctx.o;
-  const ids = ctx.ids;
-  // Count resets per (sending host, bucket); a storm is a run of hot buckets of one host. Only hosts that sent
-  // enough resets in all can have a hot bucket: the others are never bucketed.
-  const flows = ctx.in.analysis.flows;
-  const resets = new Int32Array(c.rstCount);
+  const explained = ctx.explained;
+  const out = new Int32Array(c.rstCount);
   let m = 0;
-  for (let k = 0; k < c.rstCount; k++) if (!ctx.explained[c.rstStream[k]!]) resets[m++] = k; // a scan's RST answers are the scan's story
-  // As ids.maybeInBigGroups, but each sender's address is read from the flow table once, not again to number it:
-  // a reset's stream is a random place in the table.
+  for (let k = 0; k < c.rstCount; k++) if (!explained[c.rstStream[k]!]) out[m++] = k;
+  return out.subarray(0, m);
+}
+
+/**
+ * The number of the host that sent each reset (-1 for resets left out), for the resets of `resets` whose senders
+ * may have sent at least `min`: as ids.maybeInBigGroups then ids.host, but each sender's address is read from the
+ * flow table once (a reset's stream is a random place in the table), sketched and numbered from the same key.
+ */
+function resetSenders(ctx: Ctx, resets: Int32Array, min: number): Int32Array {
+  const c = ctx.in.captureSide;
+  const flows = ctx.in.analysis.flows;
+  const m = resets.length;
   const keys = new Float64Array(m);
   const cell = new Int32Array(m);
   const cells = new Int32Array(SKETCH_CELLS);
@@ -899,17 +939,40 @@ function rstStorms(ctx: Ctx): void {
     cells[(cell[i] = sketchCellOfKey(keys[i]!))]!++;
   }
   const hostOf = new Int32Array(c.rstCount).fill(-1);
-  for (let i = 0; i < m; i++) {
-    if (cells[cell[i]!]! < o.rstStormMinResets) continue;
+  numberSenders(ctx, resets, keys, cell, cells, min, hostOf);
+  return hostOf;
+}
+
+function numberSenders(ctx: Ctx, resets: Int32Array, keys: Float64Array, cell: Int32Array, cells: Int32Array, min: number, hostOf: Int32Array): void {
+  const c = ctx.in.captureSide;
+  const ids = ctx.ids;
+  for (let i = 0; i < resets.length; i++) {
+    if (cells[cell[i]!]! < min) continue;
     const k = resets[i]!;
     hostOf[k] = ids.hostOfKey(keys[i]!, c.rstStream[k]!, c.rstSide[k]!);
   }
-  const total = new Int32Array(ids.hostCount);
-  const hosts: number[] = []; // in order of their first reset
-  for (let k = 0; k < c.rstCount; k++) {
+}
+
+/** Resets per host number, and the hosts in the order of their first reset. */
+function resetsPerHost(hostOf: Int32Array, hostCount: number): { total: Int32Array; hosts: number[] } {
+  const total = new Int32Array(hostCount);
+  const hosts: number[] = [];
+  for (let k = 0; k < hostOf.length; k++) {
     const h = hostOf[k]!;
     if (h >= 0 && total[h]!++ === 0) hosts.push(h);
   }
+  return { total, hosts };
+}
+
+function rstStorms(ctx: Ctx): void {
+  const c = ctx.in.captureSide;
+  const o = ctx.o;
+  const ids = ctx.ids;
+  // Count resets per (sending host, bucket); a storm is a run of hot buckets of one host. Only hosts that sent
+  // enough resets in all can have a hot bucket: the others are never bucketed. A scan's RST answers are the
+  // scan's story.
+  const hostOf = resetSenders(ctx, unexplainedResets(ctx), o.rstStormMinResets);
+  const { total, hosts } = resetsPerHost(hostOf, ids.hostCount);
   // Resets per bucket of each host that sent enough in all (counted first: no list per bucket).
   const perHost = new Map<number, Map<number, number>>();
   for (const h of hosts) if (total[h]! >= o.rstStormMinResets) perHost.set(h, new Map());
