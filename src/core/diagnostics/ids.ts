@@ -185,35 +185,37 @@ export class StreamIds {
     return this.eps.intern();
   }
 
+  /** endpoint(s, side) when its address key (FlowTable.addressKey) and port were read beforehand. */
+  endpointOfKey(addressKey: number, port: number, s: number, side: number): number {
+    const host = this.hostOfKey(addressKey, s, side);
+    const key = this.eps.key;
+    key[0] = host;
+    key[1] = port;
+    return this.eps.intern();
+  }
+
   /**
-   * The items of `list`, in order, whose address (with its port when `withPort`) at the side `side(item)` of stream
-   * `stream(item)` may be shared by at least `minGroup` items: counts per hashed address, never below the true
-   * count. Rules that only care about big groups call it first, so the addresses of small groups (most clients)
-   * are never numbered.
+   * The indexes i, in order, of the items whose address key `keys[i]` (FlowTable.addressKey; with its port
+   * `ports[i]` unless `ports` is null) may be shared by at least `minGroup` items: counts per hashed address, never
+   * below the true count. Rules that only care about big groups call it first, so the addresses of small groups
+   * (most clients) are never numbered.
    */
-  maybeInBigGroups(
-    list: ArrayLike<number>,
-    stream: (item: number) => number,
-    side: (item: number) => number,
-    withPort: boolean,
-    minGroup: number,
-  ): number[] {
-    const n = list.length;
-    const out: number[] = [];
+  maybeInBigGroups(keys: Float64Array, ports: Int32Array | null, minGroup: number): Int32Array {
+    const n = keys.length;
     if (minGroup <= 1) {
-      for (let k = 0; k < n; k++) out.push(list[k]!);
-      return out;
+      const all = new Int32Array(n);
+      for (let i = 0; i < n; i++) all[i] = i;
+      return all;
     }
-    if (n < minGroup) return out;
+    if (n < minGroup) return new Int32Array(0);
     const cells = (this.sketch ??= new Int32Array(SKETCH_CELLS));
     cells.fill(0);
     const cell = new Int32Array(n);
-    for (let k = 0; k < n; k++) {
-      cell[k] = sketchCell(this.flows, stream(list[k]!), side(list[k]!), withPort);
-      cells[cell[k]!]!++;
-    }
-    for (let k = 0; k < n; k++) if (cells[cell[k]!]! >= minGroup) out.push(list[k]!);
-    return out;
+    for (let i = 0; i < n; i++) cells[(cell[i] = sketchCellOfKey(keys[i]!, ports === null ? -1 : ports[i]!))]!++;
+    const out = new Int32Array(n);
+    let m = 0;
+    for (let i = 0; i < n; i++) if (cells[cell[i]!]! >= minGroup) out[m++] = i;
+    return out.subarray(0, m);
   }
 
   /** A number for an ordered pair of numbers (two hosts, say). */
@@ -282,7 +284,13 @@ export function groupBy(list: ArrayLike<number>, idOf: (item: number) => number,
   const n = list.length;
   const ids = new Int32Array(n);
   for (let k = 0; k < n; k++) ids[k] = idOf(list[k]!);
-  const ordinal = new Int32Array(idLimit()).fill(-1);
+  return groupByIds(list, ids, idLimit(), minGroup);
+}
+
+/** groupBy when the number of each item is known: `ids[k]` for `list[k]`, all below `idLimit`. Reuses `ids`. */
+export function groupByIds(list: ArrayLike<number>, ids: Int32Array, idLimit: number, minGroup = 1): Groups {
+  const n = list.length;
+  const ordinal = new Int32Array(idLimit).fill(-1);
   let key = new Int32Array(64);
   let size = new Int32Array(64);
   let count = 0;
@@ -322,16 +330,4 @@ export function groupBy(list: ArrayLike<number>, idOf: (item: number) => number,
     if (g >= 0) items[at[g]!++] = list[k]!;
   }
   return { count: kept, key: outKey, start, items, groupOf };
-}
-
-/** The items of `list`, in their order, whose group (by `idOf`, as for groupBy) has at least `minGroup` items. */
-export function inGroupsOf(list: ArrayLike<number>, idOf: (item: number) => number, idLimit: () => number, minGroup: number): number[] {
-  const n = list.length;
-  const ids = new Int32Array(n);
-  for (let k = 0; k < n; k++) ids[k] = idOf(list[k]!);
-  const size = new Int32Array(idLimit());
-  for (let k = 0; k < n; k++) size[ids[k]!]!++;
-  const out: number[] = [];
-  for (let k = 0; k < n; k++) if (size[ids[k]!]! >= minGroup) out.push(list[k]!);
-  return out;
 }

@@ -5,7 +5,7 @@ import type { SequenceAnalyzer } from '../analysis/seqAnalysis';
 import { secondsBetween } from '../util/format';
 import type { CaptureSideCollector } from './captureSide';
 import { StallEnd, type DiagnosticsCollector } from './collector';
-import { groupBy, inGroupsOf, sketchCell, sketchCellOfKey, SKETCH_CELLS, StreamIds, type Groups } from './ids';
+import { groupBy, groupByIds, sketchCell, SKETCH_CELLS, StreamIds, type Groups } from './ids';
 import {
   DEFAULT_DIAGNOSTIC_OPTIONS,
   MAX_FRAMES_LISTED,
@@ -145,7 +145,10 @@ function census(input: DiagnosticsInput, o: DiagnosticOptions): Census {
 }
 
 function unexplained(ctx: Ctx, list: number[]): number[] {
-  return list.filter((s) => !ctx.explained[s]);
+  const explained = ctx.explained;
+  const out: number[] = [];
+  for (let i = 0; i < list.length; i++) if (!explained[list[i]!]) out.push(list[i]!);
+  return out;
 }
 
 export function diagnose(input: DiagnosticsInput, options: Partial<DiagnosticOptions> = {}): Finding[] {
@@ -207,21 +210,55 @@ function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-// For lists whose items are the streams themselves.
-const itself = (s: number) => s;
+/**
+ * The side `side(s)` of each of `streams`, with its address key and (when `withPort`) its port, read from the flow
+ * table once: sketching the groups and numbering their members both need them, and a stream of a sparse list is a
+ * random place in the table.
+ */
+function sidesAndKeys(ctx: Ctx, streams: ArrayLike<number>, side: (s: number) => number, withPort: boolean): { sides: Uint8Array; keys: Float64Array; ports: Int32Array | null } {
+  const flows = ctx.in.analysis.flows;
+  const n = streams.length;
+  const sides = new Uint8Array(n);
+  const keys = new Float64Array(n);
+  const ports = withPort ? new Int32Array(n) : null;
+  for (let i = 0; i < n; i++) {
+    const s = streams[i]!;
+    const x = side(s);
+    sides[i] = x;
+    keys[i] = flows.addressKey(s, x);
+    if (ports !== null) ports[i] = flows.port(s, x);
+  }
+  return { sides, keys, ports };
+}
 
 /** Streams grouped by the endpoint (`ip:port`) of the side `side(s)`, optionally only groups of `minGroup`. */
 function byEndpoint(ctx: Ctx, streams: ArrayLike<number>, side: (s: number) => number, minGroup = 1): Groups {
   const ids = ctx.ids;
-  const big = ids.maybeInBigGroups(streams, itself, side, true, minGroup);
-  return groupBy(big, (s) => ids.endpoint(s, side(s)), () => ids.endpointCount, minGroup);
+  const { sides, keys, ports } = sidesAndKeys(ctx, streams, side, true);
+  const big = ids.maybeInBigGroups(keys, ports, minGroup);
+  const list = new Int32Array(big.length);
+  const id = new Int32Array(big.length);
+  for (let j = 0; j < big.length; j++) {
+    const i = big[j]!;
+    list[j] = streams[i]!;
+    id[j] = ids.endpointOfKey(keys[i]!, ports![i]!, streams[i]!, sides[i]!);
+  }
+  return groupByIds(list, id, ids.endpointCount, minGroup);
 }
 
 /** Streams grouped by the address (`ip`) of the side `side(s)`, optionally only groups of `minGroup`. */
 function byHost(ctx: Ctx, streams: ArrayLike<number>, side: (s: number) => number, minGroup = 1): Groups {
   const ids = ctx.ids;
-  const big = ids.maybeInBigGroups(streams, itself, side, false, minGroup);
-  return groupBy(big, (s) => ids.host(s, side(s)), () => ids.hostCount, minGroup);
+  const { sides, keys } = sidesAndKeys(ctx, streams, side, false);
+  const big = ids.maybeInBigGroups(keys, null, minGroup);
+  const list = new Int32Array(big.length);
+  const id = new Int32Array(big.length);
+  for (let j = 0; j < big.length; j++) {
+    const i = big[j]!;
+    list[j] = streams[i]!;
+    id[j] = ids.hostOfKey(keys[i]!, streams[i]!, sides[i]!);
+  }
+  return groupByIds(list, id, ids.hostCount, minGroup);
 }
 
 function members(g: Groups, k: number): Int32Array {
@@ -430,9 +467,23 @@ function synFloodAndScan(ctx: Ctx): void {
   // Port scan: one source probing many ports of one host, mostly answered by RST or nothing.
   const probes = ctx.census.probes;
   // Only sources with enough probes can be scanners; then one group per (source, target) pair.
-  const candidates = ids.maybeInBigGroups(probes, itself, (s) => clientSide(ctx, s), false, o.portScanMinPorts);
-  const busy = inGroupsOf(candidates, (s) => ids.host(s, clientSide(ctx, s)), () => ids.hostCount, o.portScanMinPorts);
-  const byPair = groupBy(busy, (s) => ids.pair(ids.host(s, clientSide(ctx, s)), ids.host(s, clientSide(ctx, s) ^ 1)), () => ids.pairCount);
+  const { sides, keys } = sidesAndKeys(ctx, probes, (s) => clientSide(ctx, s), false);
+  const candidates = ids.maybeInBigGroups(keys, null, o.portScanMinPorts);
+  const sourceOf = new Int32Array(candidates.length);
+  for (let j = 0; j < candidates.length; j++) {
+    const i = candidates[j]!;
+    sourceOf[j] = ids.hostOfKey(keys[i]!, probes[i]!, sides[i]!);
+  }
+  const busy = sourcesWithProbes(ids.hostCount, sourceOf, o.portScanMinPorts);
+  const busyStreams = new Int32Array(busy.length);
+  const pairOf = new Int32Array(busy.length);
+  for (let b = 0; b < busy.length; b++) {
+    const i = candidates[busy[b]!]!;
+    const s = probes[i]!;
+    busyStreams[b] = s;
+    pairOf[b] = ids.pair(sourceOf[busy[b]!]!, ids.host(s, sides[i]! ^ 1));
+  }
+  const byPair = groupByIds(busyStreams, pairOf, ids.pairCount);
   for (let g = 0; g < byPair.count; g++) {
     const streams = members(byPair, g);
     const ports = new Set<number>();
@@ -462,6 +513,16 @@ function synFloodAndScan(ctx: Ctx): void {
       metrics: { ports: ports.size, refused, open, probes: streams.length, target: dst },
     });
   }
+}
+
+/** Indexes j, in order, whose source `sourceOf[j]` (a host number below `hostCount`) has at least `min` of them. */
+function sourcesWithProbes(hostCount: number, sourceOf: Int32Array, min: number): Int32Array {
+  const size = new Int32Array(hostCount);
+  for (let j = 0; j < sourceOf.length; j++) size[sourceOf[j]!]!++;
+  const out = new Int32Array(sourceOf.length);
+  let n = 0;
+  for (let j = 0; j < sourceOf.length; j++) if (size[sourceOf[j]!]! >= min) out[n++] = j;
+  return out.subarray(0, n);
 }
 
 function acceptQueueOverflow(ctx: Ctx): void {
@@ -580,11 +641,19 @@ function refusedConnections(ctx: Ctx): void {
   const server = serverSide(ctx);
   const refused = unexplained(ctx, ctx.census.refused);
   const groups = byHost(ctx, refused, server);
+  const portSeen = new Uint8Array(65536); // the ports of the group at hand, cleared after each
   for (let g = 0; g < groups.count; g++) {
     const streams = members(groups, g);
-    const portSet = new Set<number>();
-    for (const s of streams) portSet.add(port(ctx, s, server(s)));
-    const ports = [...portSet].sort((x, y) => x - y);
+    const ports: number[] = [];
+    for (const s of streams) {
+      const p = port(ctx, s, server(s));
+      if (!portSeen[p]) {
+        portSeen[p] = 1;
+        ports.push(p);
+      }
+    }
+    for (const p of ports) portSeen[p] = 0;
+    ports.sort((x, y) => x - y);
     const host = ids.hostName(groups.key[g]!);
     push(ctx, {
       code: 'tcp.connection.refused',
@@ -931,23 +1000,17 @@ function resetSenders(ctx: Ctx, resets: Int32Array, min: number): Int32Array {
   const flows = ctx.in.analysis.flows;
   const m = resets.length;
   const keys = new Float64Array(m);
-  const cell = new Int32Array(m);
-  const cells = new Int32Array(SKETCH_CELLS);
-  for (let i = 0; i < m; i++) {
-    const k = resets[i]!;
-    keys[i] = flows.addressKey(c.rstStream[k]!, c.rstSide[k]!);
-    cells[(cell[i] = sketchCellOfKey(keys[i]!))]!++;
-  }
+  for (let i = 0; i < m; i++) keys[i] = flows.addressKey(c.rstStream[resets[i]!]!, c.rstSide[resets[i]!]!);
   const hostOf = new Int32Array(c.rstCount).fill(-1);
-  numberSenders(ctx, resets, keys, cell, cells, min, hostOf);
+  numberSenders(ctx, resets, keys, ctx.ids.maybeInBigGroups(keys, null, min), hostOf);
   return hostOf;
 }
 
-function numberSenders(ctx: Ctx, resets: Int32Array, keys: Float64Array, cell: Int32Array, cells: Int32Array, min: number, hostOf: Int32Array): void {
+function numberSenders(ctx: Ctx, resets: Int32Array, keys: Float64Array, big: Int32Array, hostOf: Int32Array): void {
   const c = ctx.in.captureSide;
   const ids = ctx.ids;
-  for (let i = 0; i < resets.length; i++) {
-    if (cells[cell[i]!]! < min) continue;
+  for (let j = 0; j < big.length; j++) {
+    const i = big[j]!;
     const k = resets[i]!;
     hostOf[k] = ids.hostOfKey(keys[i]!, c.rstStream[k]!, c.rstSide[k]!);
   }
