@@ -78,12 +78,7 @@ interface Census {
 }
 
 function census(input: DiagnosticsInput, o: DiagnosticOptions): Census {
-  const c = input.collector;
-  const w = input.captureSide;
-  const hs = input.handshakes;
-  const st = input.states;
-  const flows = input.analysis.flows;
-  const n = flows.count;
+  const n = input.analysis.flows.count;
   const k: Census = {
     joined: [],
     unfinished: [],
@@ -101,9 +96,22 @@ function census(input: DiagnosticsInput, o: DiagnosticOptions): Census {
     silent: [],
     silentSide: [],
   };
-  let timeWait = 0;
+  // Two passes, each over one side's trackers: fewer arrays streamed at once, and each loop compiled on its own.
+  handshakeCensus(input, o, k);
+  const timeWait = endStateCensus(input, o, k);
+  k.timeWait = k.timeWait.subarray(0, timeWait);
+  k.timeWaitCell = k.timeWaitCell.subarray(0, timeWait);
+  return k;
+}
+
+/** The handshake lists: from the handshake tracker, the capture side and which streams the state machine refused. */
+function handshakeCensus(input: DiagnosticsInput, o: DiagnosticOptions, k: Census): void {
+  const w = input.captureSide;
+  const hs = input.handshakes;
+  const st = input.states;
+  const flows = input.analysis.flows;
+  const n = flows.count;
   for (let s = 0; s < n; s++) {
-    if (st.joinedMidStream(s)) k.joined.push(s);
     const refused = st.refused(s);
     if (refused) k.refused.push(s);
     const syns = hs.synCount(s);
@@ -118,6 +126,18 @@ function census(input: DiagnosticsInput, o: DiagnosticOptions): Census {
       if (!refused && (syns > 1 || slow || (acked && hs.synAckCount(s) > 1))) k.queued.push(s);
       if (slow) k.slow.push(s);
     }
+  }
+}
+
+/** The end-state lists, from the state machine and the diagnostics collector; returns the TIME_WAIT count. */
+function endStateCensus(input: DiagnosticsInput, o: DiagnosticOptions, k: Census): number {
+  const c = input.collector;
+  const st = input.states;
+  const flows = input.analysis.flows;
+  const n = flows.count;
+  let timeWait = 0;
+  for (let s = 0; s < n; s++) {
+    if (st.joinedMidStream(s)) k.joined.push(s);
     const s0 = st.stateOf(s, 0);
     const s1 = st.stateOf(s, 1);
     if (s0 === TcpState.CloseWait || s1 === TcpState.CloseWait) {
@@ -139,9 +159,7 @@ function census(input: DiagnosticsInput, o: DiagnosticOptions): Census {
       k.silentSide.push(r0 >= o.halfOpenMinRetransmissions ? 0 : 1);
     }
   }
-  k.timeWait = k.timeWait.subarray(0, timeWait);
-  k.timeWaitCell = k.timeWaitCell.subarray(0, timeWait);
-  return k;
+  return timeWait;
 }
 
 function unexplained(ctx: Ctx, list: number[]): number[] {
