@@ -251,32 +251,27 @@ function sidesAndKeys(ctx: Ctx, streams: ArrayLike<number>, side: (s: number) =>
 
 /** Streams grouped by the endpoint (`ip:port`) of the side `side(s)`, optionally only groups of `minGroup`. */
 function byEndpoint(ctx: Ctx, streams: ArrayLike<number>, side: (s: number) => number, minGroup = 1): Groups {
+  return bySide(ctx, streams, side, true, minGroup);
+}
+
+/** Streams grouped by the address (`ip`) of the side `side(s)`, optionally only groups of `minGroup`. */
+function byHost(ctx: Ctx, streams: ArrayLike<number>, side: (s: number) => number, minGroup = 1): Groups {
+  return bySide(ctx, streams, side, false, minGroup);
+}
+
+function bySide(ctx: Ctx, streams: ArrayLike<number>, side: (s: number) => number, withPort: boolean, minGroup: number): Groups {
   const ids = ctx.ids;
-  const { sides, keys, ports } = sidesAndKeys(ctx, streams, side, true);
+  const { sides, keys, ports } = sidesAndKeys(ctx, streams, side, withPort);
   const big = ids.maybeInBigGroups(keys, ports, minGroup);
   const list = new Int32Array(big.length);
   const id = new Int32Array(big.length);
   for (let j = 0; j < big.length; j++) {
     const i = big[j]!;
-    list[j] = streams[i]!;
-    id[j] = ids.endpointOfKey(keys[i]!, ports![i]!, streams[i]!, sides[i]!);
+    const s = streams[i]!;
+    list[j] = s;
+    id[j] = ports === null ? ids.hostOfKey(keys[i]!, s, sides[i]!) : ids.endpointOfKey(keys[i]!, ports[i]!, s, sides[i]!);
   }
-  return groupByIds(list, id, ids.endpointCount, minGroup);
-}
-
-/** Streams grouped by the address (`ip`) of the side `side(s)`, optionally only groups of `minGroup`. */
-function byHost(ctx: Ctx, streams: ArrayLike<number>, side: (s: number) => number, minGroup = 1): Groups {
-  const ids = ctx.ids;
-  const { sides, keys } = sidesAndKeys(ctx, streams, side, false);
-  const big = ids.maybeInBigGroups(keys, null, minGroup);
-  const list = new Int32Array(big.length);
-  const id = new Int32Array(big.length);
-  for (let j = 0; j < big.length; j++) {
-    const i = big[j]!;
-    list[j] = streams[i]!;
-    id[j] = ids.hostOfKey(keys[i]!, streams[i]!, sides[i]!);
-  }
-  return groupByIds(list, id, ids.hostCount, minGroup);
+  return groupByIds(list, id, ports === null ? ids.hostCount : ids.endpointCount, minGroup);
 }
 
 function members(g: Groups, k: number): Int32Array {
