@@ -282,6 +282,17 @@ test('tcp.time_wait.churn counts the busiest destination exactly, IPv6 addresses
   assert.equal(g.metrics.busiestDestinationConnections, 2);
 });
 
+test('tcp.time_wait.churn counts the busiest destination exactly when one port is shared by many addresses', () => {
+  // Client port 40000 from 20 addresses once each and from a 21st three times (to three server ports): that port's
+  // bucket holds 21 distinct addresses, more than a short list keeps. 40 more clients on other ports.
+  const once = Array.from({ length: 20 }, (_, i) => serverClosed(`2001:db8::c${(i + 1).toString(16)}`, 40000, i * 0.01, 9000 + i * 7919));
+  const thrice = [80, 81, 82].map((p, i) => serverClosed('2001:db8::dd', 40000, 0.3 + i * 0.01, 20000 + i * 104729, p));
+  const others = Array.from({ length: 40 }, (_, i) => serverClosed(`2001:db8::e${(i + 1).toString(16)}`, 42000 + i, 0.5 + i * 0.01, 30000 + i * 7919));
+  const f = only(diagnoseRecords(byTime(...once, ...thrice, ...others)), 'tcp.time_wait.churn');
+  assert.equal(f.metrics.connections, 63);
+  assert.equal(f.metrics.busiestDestinationConnections, 3);
+});
+
 test('tcp.time_wait.churn from one client to one server: one destination takes every connection', () => {
   const many = Array.from({ length: 60 }, (_, i) => graceful(i, i * 0.05));
   const f = only(diagnoseRecords(byTime(...many)), 'tcp.time_wait.churn');

@@ -924,15 +924,34 @@ class BusiestDestination {
       }
       return best;
     }
-    // A big bucket (many connections to one port, a server's): few distinct addresses, numbered exactly.
+    // A big bucket (many connections to one port, a server's): few distinct addresses, numbered exactly. They are
+    // counted in a short list searched in turn, and in a Map only if more than 16 turn up.
     const ids = this.ctx.ids;
-    const counts = new Map<number, number>();
+    const keys: number[] = [];
+    const counts: number[] = [];
+    let many: Map<number, number> | undefined;
     let best = 0;
     for (let a = from; a < to; a++) {
       const i = members[a]!;
       const key = address[i]! < V4_KEYS ? address[i]! : V4_KEYS * 2 + ids.host(streams[i]!, side(streams[i]!));
-      const c = (counts.get(key) ?? 0) + 1;
-      counts.set(key, c);
+      let c: number;
+      if (many === undefined) {
+        let j = 0;
+        while (j < keys.length && keys[j] !== key) j++;
+        if (j < keys.length) {
+          c = ++counts[j]!;
+        } else if (keys.length < 16) {
+          keys.push(key);
+          counts.push(1);
+          c = 1;
+        } else {
+          many = new Map(keys.map((k, x) => [k, counts[x]!]));
+          many.set(key, (c = 1));
+        }
+      } else {
+        c = (many.get(key) ?? 0) + 1;
+        many.set(key, c);
+      }
       if (c > best) best = c;
     }
     return best;
