@@ -41,6 +41,9 @@ export class AnalysisClient {
       }),
     );
     this.worker.on('message', (m: FromWorker) => {
+      // Messages the worker posted before it was terminated still arrive: a late progress report would put a
+      // cancelled editor back to "Analysing…".
+      if (this.ended) return;
       switch (m.type) {
         case 'progress':
           onProgress(m.bytesRead, m.totalBytes);

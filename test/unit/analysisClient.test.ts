@@ -53,6 +53,31 @@ describe('AnalysisClient with a real worker thread', { skip: missing || undefine
     await assert.rejects(client.request('flows', { offset: 0, count: 1, sort: { column: 'stream', descending: false }, filter: '' }), /no longer running/);
   });
 
+  test('nothing the worker posted before terminate() reaches the host after it', async () => {
+    // A worker that floods progress: once terminated, the messages still queued must not report progress (a late
+    // report would put a cancelled editor back to "Analysing…").
+    const chatty = join(dir, 'chatty.js');
+    writeFileSync(chatty, "const { parentPort } = require('node:worker_threads');\nfor (;;) parentPort.postMessage({ type: 'progress', bytesRead: 1, totalBytes: 2 });\n");
+    let late = 0;
+    let client!: AnalysisClient;
+    let cancelled = false;
+    await new Promise<void>((resolveFirst) => {
+      client = new AnalysisClient(chatty, { path: large, packetLimit: 1, diagnostics: {} }, () => {
+        if (cancelled) {
+          late++;
+          return;
+        }
+        cancelled = true;
+        client.terminate('cancelled');
+        resolveFirst();
+      });
+    });
+    assert.deepEqual(await client.outcome, { kind: 'failed', reason: 'cancelled' });
+    await client.exited;
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(late, 0);
+  });
+
   test('a finished analysis answers requests until it is terminated', async () => {
     const path = join(dir, 'problems.pcap');
     writeFileSync(path, problemCapture());
