@@ -179,10 +179,7 @@ export class StreamIds {
 
   /** The address and port of a stream's side. */
   endpoint(s: number, side: number): number {
-    const key = this.eps.key;
-    key[0] = this.host(s, side);
-    key[1] = this.flows.port(s, side);
-    return this.eps.intern();
+    return this.endpointOfKey(this.flows.addressKey(s, side), this.flows.port(s, side), s, side);
   }
 
   /** endpoint(s, side) when its address key (FlowTable.addressKey) and port were read beforehand. */

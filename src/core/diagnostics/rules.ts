@@ -260,18 +260,30 @@ function byHost(ctx: Ctx, streams: ArrayLike<number>, side: (s: number) => numbe
 }
 
 function bySide(ctx: Ctx, streams: ArrayLike<number>, side: (s: number) => number, withPort: boolean, minGroup: number): Groups {
+  const { list, id } = numberedBig(ctx, streams, side, withPort, minGroup);
+  return groupByIds(list, id, withPort ? ctx.ids.endpointCount : ctx.ids.hostCount, minGroup);
+}
+
+/**
+ * The streams of `streams`, in order, whose address (with its port when `withPort`) at the side `side(s)` may be
+ * shared by at least `minGroup` of them (ids.maybeInBigGroups), each with that side and its host (or endpoint)
+ * number.
+ */
+function numberedBig(ctx: Ctx, streams: ArrayLike<number>, side: (s: number) => number, withPort: boolean, minGroup: number): { list: Int32Array; id: Int32Array; sides: Uint8Array } {
   const ids = ctx.ids;
   const { sides, keys, ports } = sidesAndKeys(ctx, streams, side, withPort);
   const big = ids.maybeInBigGroups(keys, ports, minGroup);
   const list = new Int32Array(big.length);
   const id = new Int32Array(big.length);
+  const bigSides = new Uint8Array(big.length);
   for (let j = 0; j < big.length; j++) {
     const i = big[j]!;
     const s = streams[i]!;
     list[j] = s;
+    bigSides[j] = sides[i]!;
     id[j] = ports === null ? ids.hostOfKey(keys[i]!, s, sides[i]!) : ids.endpointOfKey(keys[i]!, ports[i]!, s, sides[i]!);
   }
-  return groupByIds(list, id, ports === null ? ids.hostCount : ids.endpointCount, minGroup);
+  return { list, id, sides: bigSides };
 }
 
 function members(g: Groups, k: number): Int32Array {
@@ -480,21 +492,15 @@ function synFloodAndScan(ctx: Ctx): void {
   // Port scan: one source probing many ports of one host, mostly answered by RST or nothing.
   const probes = ctx.census.probes;
   // Only sources with enough probes can be scanners; then one group per (source, target) pair.
-  const { sides, keys } = sidesAndKeys(ctx, probes, (s) => clientSide(ctx, s), false);
-  const candidates = ids.maybeInBigGroups(keys, null, o.portScanMinPorts);
-  const sourceOf = new Int32Array(candidates.length);
-  for (let j = 0; j < candidates.length; j++) {
-    const i = candidates[j]!;
-    sourceOf[j] = ids.hostOfKey(keys[i]!, probes[i]!, sides[i]!);
-  }
+  const { list: candidates, id: sourceOf, sides } = numberedBig(ctx, probes, (s) => clientSide(ctx, s), false, o.portScanMinPorts);
   const busy = sourcesWithProbes(ids.hostCount, sourceOf, o.portScanMinPorts);
   const busyStreams = new Int32Array(busy.length);
   const pairOf = new Int32Array(busy.length);
   for (let b = 0; b < busy.length; b++) {
-    const i = candidates[busy[b]!]!;
-    const s = probes[i]!;
+    const j = busy[b]!;
+    const s = candidates[j]!;
     busyStreams[b] = s;
-    pairOf[b] = ids.pair(sourceOf[busy[b]!]!, ids.host(s, sides[i]! ^ 1));
+    pairOf[b] = ids.pair(sourceOf[j]!, ids.host(s, sides[j]! ^ 1));
   }
   const byPair = groupByIds(busyStreams, pairOf, ids.pairCount);
   for (let g = 0; g < byPair.count; g++) {
