@@ -248,6 +248,22 @@ test('capture.duplicate_packets: the same IPv4 packet twice within 50 ms; the sa
   assert.ok(!codes(diagnoseRecords(laterRecs)).includes('capture.duplicate_packets'));
 });
 
+test('capture.duplicate_packets: copies that come after other packets of the same direction are copies too', () => {
+  // Two capture points whose copies lag by a few packets: A B A' B', as in a capture of a bridge on two interfaces.
+  const c = conv(0, 0).handshake().wait(0.001).send('client', 1000).send('client', 1000).wait(0.02).ack('server').wait(0.01).close('client');
+  const recs = c.records;
+  const [a, b] = [recs[3]!, recs[4]!];
+  const lag = (r: Rec) => ({ ...r, nsec: (r.nsec ?? 0) + 2_000_000 });
+  const f = only(diagnoseRecords(byTime(recs, [lag(a), lag(b)])), 'capture.duplicate_packets');
+  assert.equal(f.metrics.packets, 2);
+  assert.deepEqual(f.frames, [6, 7]);
+  // The same bytes with another IP id are a retransmission, whatever the timing.
+  const data = a.data.slice();
+  data[14 + 4] ^= 0x5a; // Ethernet, then the IPv4 id
+  const other = { ...a, data, nsec: (a.nsec ?? 0) + 2_000_000 };
+  assert.ok(!codes(diagnoseRecords(byTime(recs, [other]))).includes('capture.duplicate_packets'));
+});
+
 /** A connection from an IPv6 client that the server closes first (so the server ends in TIME_WAIT). */
 function serverClosed(client: string, port: number, start: number, isn: number, serverPort = 80): Rec[] {
   return tcpConversation({

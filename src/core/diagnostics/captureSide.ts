@@ -14,17 +14,22 @@ import { reviveAs } from '../util/transfer';
  * and before the segment writer in the reader thread: it tells them whether the packet is a duplicate copy through
  * `ctx.duplicate`, which the segment record carries across.
  *
- * Each direction of a stream keeps 16 bytes that a packet reads and writes in one cache line: the last IPv4 packet's
- * id, flags and time and a hash of its seq, ack and length (to spot its copy), and two state bits.
+ * Per packet it touches one byte of the stream's (two state bits) and, for the duplicate check, one slot of a small
+ * table of recent packets that stays in cache: the per-stream state is a million bytes for a million streams, not a
+ * block per direction that would cost the reader a cache miss on most packets.
  */
 
-// Word 0 of a direction's block: IPv4 id << 16 | TCP flags (bits 0-8) of its last packet with an IP id (0 = none
-// yet), and the state bits below. Word 1: the hash of that packet's seq, ack and length. Words 2-3: its time.
-const SIG_MASK = 0xffff01ff;
-/** The direction was the client's when it sent something other than a SYN: the connection got past its SYN. */
-const B_CLIENT_MOVED = 1 << 9;
-/** The direction sent a RST. */
-const B_RST = 1 << 10;
+/** The client sent something other than a SYN (as the flow table named the client then): it got past its SYN. */
+const B_CLIENT_MOVED = 1;
+/** The stream had a RST. */
+const B_RST = 2;
+
+/**
+ * Slots of the table of recent packets the duplicate check looks in. A copy comes within a few packets of its
+ * original, so a small table loses one only when another packet lands in its slot in between; at 100 000 packets a
+ * second, 5 000 packets fit in 50 ms and most copies still find theirs.
+ */
+const RECENT_SLOTS = 4096;
 
 /** How long apart two identical packets may be and still be one packet seen twice. */
 const DUPLICATE_SECONDS = 0.05;
@@ -70,12 +75,14 @@ export class CaptureSideCollector implements TcpPacketObserver {
   private curBucket = NaN;
   private cur = { dataSegments: 0 };
 
-  // ---- per direction (stream * 2 + dir): a 16-byte block ----
+  // ---- per stream: state bits, see B_* ----
   private cap = 0;
-  private u32!: Uint32Array;
-  private f64!: Float64Array;
+  private bits!: Uint8Array;
   /** Streams below this have had their entries written (see touchAhead). */
   private touched = 0;
+  // ---- recent packets, for the duplicate check: per slot, two words naming the packet, then its time ----
+  private readonly recentU32: Uint32Array;
+  private readonly recentF64: Float64Array;
   private firstRsts: { count: number; frame: Uint32Array } | undefined;
 
   // ---- events ----
@@ -94,56 +101,59 @@ export class CaptureSideCollector implements TcpPacketObserver {
   lastFrameSeen = 0;
 
   static revive(cloned: unknown): CaptureSideCollector {
-    const c = reviveAs(cloned, CaptureSideCollector, (o) => o.u32 instanceof Uint32Array && o.f64?.buffer === o.u32.buffer && o.rstTime instanceof Float64Array && o.dataBuckets instanceof Map);
+    const c = reviveAs(cloned, CaptureSideCollector, (o) => o.bits instanceof Uint8Array && o.recentF64?.buffer === o.recentU32?.buffer && o.rstTime instanceof Float64Array && o.dataBuckets instanceof Map);
     Object.setPrototypeOf(c.clock, BucketClock.prototype);
     return c;
   }
 
   constructor(options: { bucketSeconds?: number } = {}) {
     this.clock = new BucketClock(options.bucketSeconds ?? 1);
+    const recent = new ArrayBuffer(RECENT_SLOTS * 16);
+    this.recentU32 = new Uint32Array(recent);
+    this.recentF64 = new Float64Array(recent);
     this.growStreams(1024);
   }
 
   onTcpPacket(rec: PacketRecord, d: DecodedPacket, s: number, dir: number, ctx: PacketContext): void {
     if (s >= this.cap) this.growStreams(grownCapacity(s + 1, this.cap, rec.fileOffset, ctx.fileSize));
-    while (s >= this.touched) this.touched = touchAhead([this.u32], this.cap, this.touched);
+    while (s >= this.touched) this.touched = touchAhead([this.bits], this.cap, this.touched);
     const t = relativeTime(rec, ctx);
     const frame = rec.frameNumber;
     const f = d.flags;
-    const i = s * 2 + dir;
-    const u = this.u32;
-    const k = i * 4;
-    const w0 = u[k]!;
-    let w = w0;
     this.lastTimeSeen = t;
     this.lastFrameSeen = frame;
 
     // The client went on past its SYN (the handshake timing itself is the HandshakeTracker's).
-    if (!(w & B_CLIENT_MOVED) && dir === ctx.clientDir && !(f & TCP_SYN)) w |= B_CLIENT_MOVED;
+    const w = this.bits[s]!;
+    if (!(w & B_CLIENT_MOVED) && dir === ctx.clientDir && !(f & TCP_SYN)) this.bits[s] = w | B_CLIENT_MOVED;
 
     if (f & TCP_RST) {
-      w |= B_RST;
+      this.bits[s]! |= B_RST;
       this.pushRst(t, s, dir, frame);
     }
 
-    // The same packet twice (two capture points, SPAN copies): identical IPv4 id and flags, and seq, ack and length
-    // (compared through a 32-bit hash: a false match needs a collision on top of the same id within 50 ms).
+    // The same packet twice (two capture points, SPAN copies): the same direction of the same stream, the same IPv4
+    // id and flags, and the same seq, ack and length within 50 ms (the id and flags compared exactly, the rest
+    // through a 32-bit hash: a false match needs a hash collision on top of the same id within 50 ms).
     let isDuplicate = false;
     if (d.ipVersion === 4 && d.ipId !== 0) {
-      const sig = (d.ipId << 16) | f;
+      const sig = ((d.ipId << 16) | (f << 1) | dir) >>> 0;
       let h = Math.imul(d.seq ^ 0x2545f491, 0x9e3779b1);
       h = Math.imul(h ^ (h >>> 15) ^ d.ack, 0x85ebca6b);
       h = Math.imul(h ^ (h >>> 13) ^ d.payloadLength, 0xc2b2ae35);
-      h = (h ^ (h >>> 16)) >>> 0;
-      if ((w & SIG_MASK) === sig && u[k + 1] === h && t - this.f64[i * 2 + 1]! < DUPLICATE_SECONDS) {
+      h = Math.imul(h ^ (h >>> 16) ^ s, 0x27d4eb2f);
+      h = (h ^ (h >>> 15)) >>> 0;
+      const slot = ((h ^ sig ^ (sig >>> 16)) & (RECENT_SLOTS - 1)) * 4;
+      const u = this.recentU32;
+      if (u[slot] === sig && u[slot + 1] === h && t - this.recentF64[(slot >> 1) + 1]! < DUPLICATE_SECONDS) {
         isDuplicate = true;
         this.duplicates++;
         if (this.duplicateFrames.length < 50) this.duplicateFrames.push(frame);
         if (this.duplicateStreams.size < 200) this.duplicateStreams.add(s);
       }
-      w = (w & ~SIG_MASK) | sig;
-      u[k + 1] = h;
-      this.f64[i * 2 + 1] = t;
+      u[slot] = sig;
+      u[slot + 1] = h;
+      this.recentF64[(slot >> 1) + 1] = t;
     }
     ctx.duplicate = isDuplicate;
 
@@ -152,19 +162,17 @@ export class CaptureSideCollector implements TcpPacketObserver {
       if (b !== this.curBucket) this.switchBucket(b);
       this.cur.dataSegments++;
     }
-
-    if (w !== w0) u[k] = w;
   }
 
   // Reads for the rules (0 / false past the streams this collector saw).
 
   /** The client sent something other than a SYN (as the flow table named the client when it sent it). */
   clientMoved(stream: number): boolean {
-    return stream < this.cap && ((this.u32[stream * 8]! | this.u32[stream * 8 + 4]!) & B_CLIENT_MOVED) !== 0;
+    return stream < this.cap && (this.bits[stream]! & B_CLIENT_MOVED) !== 0;
   }
 
   hasRst(stream: number): boolean {
-    return stream < this.cap && ((this.u32[stream * 8]! | this.u32[stream * 8 + 4]!) & B_RST) !== 0;
+    return stream < this.cap && (this.bits[stream]! & B_RST) !== 0;
   }
 
   /** Frame of the stream's first RST, 0 when none. */
@@ -210,11 +218,7 @@ export class CaptureSideCollector implements TcpPacketObserver {
   }
 
   private growStreams(c: number): void {
-    const buf = new ArrayBuffer(c * 2 * 16);
-    const u = new Uint32Array(buf);
-    if (this.u32) u.set(this.u32);
-    this.u32 = u;
-    this.f64 = new Float64Array(buf);
+    this.bits = this.bits ? grow(this.bits, c) : new Uint8Array(c);
     this.cap = c;
   }
 }
