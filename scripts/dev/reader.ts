@@ -20,8 +20,16 @@ const writer = new SegmentWriter(
   () => {},
 );
 const observers: TcpPacketObserver[] = [];
-if (!process.argv.includes('--nodiag')) observers.push(new CaptureSideCollector());
-observers.push(writer, new HandshakeTracker());
+// One observer calling each directly, as the reader thread's does.
+const captureSide = process.argv.includes('--nodiag') ? undefined : new CaptureSideCollector();
+const handshakes = new HandshakeTracker();
+observers.push({
+  onTcpPacket(rec, d, stream, dir, ctx) {
+    if (captureSide !== undefined) captureSide.onTcpPacket(rec, d, stream, dir, ctx);
+    writer.onTcpPacket(rec, d, stream, dir, ctx);
+    handshakes.onTcpPacket(rec, d, stream, dir, ctx);
+  },
+});
 const source = openFileSource(file);
 const t = performance.now();
 const r = analyzeCapture(source, { observers });

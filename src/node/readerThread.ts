@@ -1,5 +1,5 @@
 import { workerData } from 'node:worker_threads';
-import { analyzeCapture } from '../core/analyzeCapture';
+import { analyzeCapture, type TcpPacketObserver } from '../core/analyzeCapture';
 import { SegmentWriter, segmentBatch, segmentBatchBytes, type SegmentBatch } from '../core/analysis/segments';
 import { openFileSource } from './fileSource';
 import { ZeekConnTracker } from '../core/analysis/zeek';
@@ -50,15 +50,24 @@ function finish(state: ReaderState): void {
 const zeek = data.beside.includes('zeek') ? new ZeekConnTracker() : undefined;
 const handshakes = data.beside.includes('handshakes') ? new HandshakeTracker() : undefined;
 const captureSide = data.beside.includes('captureSide') ? new CaptureSideCollector({ bucketSeconds: data.bucketSeconds }) : undefined;
-// The diagnostics' capture side tells the writer whether a packet is a duplicate copy: it goes before it.
-const before = [captureSide].filter((t): t is NonNullable<typeof t> => t !== undefined);
-const after = [zeek, handshakes].filter((t): t is NonNullable<typeof t> => t !== undefined);
-const beside = [...before, ...after];
+const beside = [captureSide, zeek, handshakes].filter((t): t is NonNullable<typeof t> => t !== undefined);
+// One observer calling each tracker directly, as fullAnalysis' does: the call sites stay monomorphic, where a loop
+// over the trackers would dispatch on three or four classes per packet. (scripts/dev/reader.ts, five runs each of
+// the reader's observers alone on the bench: the capture side cost 0.36 s through the loop, 0.25 s this way.)
+const observer: TcpPacketObserver = {
+  onTcpPacket(rec, d, stream, dir, ctx) {
+    // The diagnostics' capture side tells the writer whether a packet is a duplicate copy: it goes before it.
+    if (captureSide !== undefined) captureSide.onTcpPacket(rec, d, stream, dir, ctx);
+    writer.onTcpPacket(rec, d, stream, dir, ctx);
+    if (zeek !== undefined) zeek.onTcpPacket(rec, d, stream, dir, ctx);
+    if (handshakes !== undefined) handshakes.onTcpPacket(rec, d, stream, dir, ctx);
+  },
+};
 let source: ReturnType<typeof openFileSource> | undefined;
 try {
   source = openFileSource(data.path);
   const capture = analyzeCapture(source, {
-    observers: [...before, writer, ...after],
+    observers: [observer],
     keepPacketIndex: data.keepPacketIndex,
     ...(data.chunkSize ? { chunkSize: data.chunkSize } : {}),
     onProgress: (bytes) => void (floats[F_BYTES_READ] = bytes),

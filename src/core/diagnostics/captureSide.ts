@@ -114,23 +114,18 @@ export class CaptureSideCollector implements TcpPacketObserver {
     this.growStreams(1024);
   }
 
+  // What is rare (growth, resets, a copy found, a new time bucket) is in methods of its own, out of the hot path.
   onTcpPacket(rec: PacketRecord, d: DecodedPacket, s: number, dir: number, ctx: PacketContext): void {
-    if (s >= this.cap) this.growStreams(grownCapacity(s + 1, this.cap, rec.fileOffset, ctx.fileSize));
-    while (s >= this.touched) this.touched = touchAhead([this.bits], this.cap, this.touched);
+    if (s >= this.touched) this.room(s, rec, ctx);
     const t = relativeTime(rec, ctx);
-    const frame = rec.frameNumber;
     const f = d.flags;
     this.lastTimeSeen = t;
-    this.lastFrameSeen = frame;
+    this.lastFrameSeen = rec.frameNumber;
 
     // The client went on past its SYN (the handshake timing itself is the HandshakeTracker's).
     const w = this.bits[s]!;
     if (!(w & B_CLIENT_MOVED) && dir === ctx.clientDir && !(f & TCP_SYN)) this.bits[s] = w | B_CLIENT_MOVED;
-
-    if (f & TCP_RST) {
-      this.bits[s]! |= B_RST;
-      this.pushRst(t, s, dir, frame);
-    }
+    if (f & TCP_RST) this.pushRst(t, s, dir, rec.frameNumber);
 
     // The same packet twice (two capture points, SPAN copies): the same direction of the same stream, the same IPv4
     // id and flags, and the same seq, ack and length within 50 ms (the id and flags compared exactly, the rest
@@ -147,9 +142,7 @@ export class CaptureSideCollector implements TcpPacketObserver {
       const u = this.recentU32;
       if (u[slot] === sig && u[slot + 1] === h && t - this.recentF64[(slot >> 1) + 1]! < DUPLICATE_SECONDS) {
         isDuplicate = true;
-        this.duplicates++;
-        if (this.duplicateFrames.length < 50) this.duplicateFrames.push(frame);
-        if (this.duplicateStreams.size < 200) this.duplicateStreams.add(s);
+        this.sawDuplicate(s, rec.frameNumber);
       }
       u[slot] = sig;
       u[slot + 1] = h;
@@ -202,7 +195,19 @@ export class CaptureSideCollector implements TcpPacketObserver {
     this.curBucket = b;
   }
 
+  private room(s: number, rec: PacketRecord, ctx: PacketContext): void {
+    if (s >= this.cap) this.growStreams(grownCapacity(s + 1, this.cap, rec.fileOffset, ctx.fileSize));
+    while (s >= this.touched) this.touched = touchAhead([this.bits], this.cap, this.touched);
+  }
+
+  private sawDuplicate(s: number, frame: number): void {
+    this.duplicates++;
+    if (this.duplicateFrames.length < 50) this.duplicateFrames.push(frame);
+    if (this.duplicateStreams.size < 200) this.duplicateStreams.add(s);
+  }
+
   private pushRst(t: number, s: number, dir: number, frame: number): void {
+    this.bits[s]! |= B_RST;
     const k = this.rstCount;
     if (k === this.rstTime.length) {
       this.rstTime = grow(this.rstTime, k * 2);
