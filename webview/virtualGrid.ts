@@ -154,6 +154,9 @@ export class VirtualGrid<Row> {
     this.selected = index;
     this.ensureVisible(index);
     await this.rows.load(this.rows.pageOf(index));
+    // A later selection (a key pressed while this page loaded: End, then Home) has taken over; announcing this one
+    // now would show the far row's details beside the near row selected.
+    if (this.selected !== index) return;
     this.render();
     this.o.onSelect?.(this.row(index), index, how);
   }

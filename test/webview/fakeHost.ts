@@ -15,6 +15,8 @@ export interface FakeHostConfig {
   initialState?: unknown;
   /** A real capture's answers (from CaptureModel in the test process) instead of generated flows. */
   capture?: { overview: unknown; flows: unknown[]; packets: Record<number, unknown[]>; facets?: unknown; findings?: unknown };
+  /** Answer flows/get for pages at or past this offset only after `ms` (a host busy with a far page). */
+  slowFlowPages?: { fromOffset: number; ms: number };
 }
 
 export function installFakeHost(config: FakeHostConfig): void {
@@ -398,6 +400,11 @@ export function installFakeHost(config: FakeHostConfig): void {
           const rows = [];
           for (let i = offset; i < end; i++) rows.push(flow(ids ? ids[i]! : i));
           result = { total, offset, rows };
+          if (config.slowFlowPages && offset >= config.slowFlowPages.fromOffset) {
+            const answer = { kind: 'response', id: m.id, ok: true, result };
+            setTimeout(() => reply(answer), config.slowFlowPages.ms);
+            return;
+          }
           break;
         }
         case 'flows/locate': {

@@ -125,6 +125,24 @@ describe('webview in chromium', { skip: missing || undefined }, () => {
     await page.close();
   });
 
+  test('a far page that loads late does not take the selection back: End, then Home before it arrives', async () => {
+    const page = await openPage({ slowFlowPages: { fromOffset: 1000, ms: 600 } });
+    await page.locator(flowRows).first().waitFor();
+    await page.locator('.flows .vg').focus();
+    await page.keyboard.press('End');
+    await page.keyboard.press('Home');
+    await page.keyboard.press('ArrowDown');
+    await page.locator('#detail-title', { hasText: 'Stream 1:' }).waitFor();
+    // Let the last page arrive, and the detail timer that a late callback would have set run out.
+    await page.waitForFunction(() => (window as any).__fakeHost.log.filter((m: any) => m.method === 'flows/get' && m.params.offset >= 1000).length > 0);
+    await page.waitForTimeout(900);
+    assert.match((await page.locator('#detail-title').textContent()) ?? '', /^Stream 1:/);
+    assert.equal(await page.locator('.flows .vg').getAttribute('aria-activedescendant'), 'flow-row-1');
+    const selected = await page.evaluate(() => (window as any).__fakeHost.log.filter((m: any) => m.method === 'flow/selected').map((m: any) => m.params.stream));
+    assert.ok(!selected.includes(99_999), `flow/selected went out for the far row: ${selected.join(', ')}`);
+    await page.close();
+  });
+
   test('shows capture text as text: no markup, no script runs', async () => {
     const page = await openPage();
     await page.locator(flowRows).first().waitFor();
