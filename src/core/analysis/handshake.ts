@@ -187,6 +187,15 @@ export class HandshakeTracker implements TcpPacketObserver {
     return stream < this.cap && this.hflags[stream]! & H_ACK ? this.at(this.ack, stream) / 1e9 : 0;
   }
 
+  /**
+   * Nanoseconds from the first SYN to the final ACK (connectMs in ns), -1 without both: for a rule comparing every
+   * stream's handshake with a threshold, without the two absolute times and their divisions.
+   */
+  handshakeNs(stream: number): number {
+    if (stream >= this.cap || (this.hflags[stream]! & (H_SYN | H_ACK)) !== (H_SYN | H_ACK)) return -1;
+    return getOffset(this.ack, stream) - getOffset(this.synFirst, stream);
+  }
+
   synRetries(stream: number): number {
     return Math.max(0, this.synCount_[stream]! - 1);
   }

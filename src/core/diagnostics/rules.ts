@@ -111,13 +111,14 @@ function handshakeCensus(input: DiagnosticsInput, o: DiagnosticOptions, k: Censu
   const st = input.states;
   const flows = input.analysis.flows;
   const n = flows.count;
+  const slowNs = o.slowHandshakeSeconds * 1e9;
   for (let s = 0; s < n; s++) {
     const refused = st.refused(s);
     if (refused) k.refused.push(s);
     const syns = hs.synCount(s);
     if (syns > 0) {
       const acked = hs.ackFrame(s) > 0;
-      const slow = acked && hs.ackTime(s) - hs.synTime(s) >= o.slowHandshakeSeconds;
+      const slow = acked && hs.handshakeNs(s) >= slowNs;
       if (!acked && !w.clientMoved(s) && !refused) {
         k.unfinished.push(s);
         if (!w.hasRst(s)) k.failed.push(s);
