@@ -225,7 +225,7 @@ export class HandshakeTracker implements TcpPacketObserver {
       t.ackFrame = this.ackFrame_[stream]!;
       t.ackTime = this.at(this.ack, stream) / 1e9;
       t.synAckToAckMs = (getOffset(this.ack, stream) - getOffset(this.synAckAcked, stream)) / 1e6;
-      t.connectMs = (getOffset(this.ack, stream) - getOffset(this.synFirst, stream)) / 1e6;
+      t.connectMs = this.handshakeNs(stream) / 1e6;
     }
     return t;
   }
