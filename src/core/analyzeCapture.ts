@@ -29,6 +29,8 @@ export interface AnalyzeOptions extends ReadOptions {
   /** Keep frame -> stream and frame -> file offset for every packet (paging packets in a UI). Default false. */
   keepPacketIndex?: boolean;
   observers?: TcpPacketObserver[];
+  /** Keep the flow table in shared memory, for a thread that reads it while another goes on using it. */
+  sharedFlows?: boolean;
 }
 
 export type PacketProblemKind = 'malformed' | 'truncated' | 'unsupported_link';
@@ -92,7 +94,7 @@ export function analyzeCapture(source: ByteSource, options: AnalyzeOptions = {})
 }
 
 function createPass(options: AnalyzeOptions, fileSize: number): { sink: CaptureSink; finish(facts: CaptureFacts & { stopped: boolean }): CaptureAnalysis } {
-  const flows = new FlowTable();
+  const flows = new FlowTable(1024, { shared: options.sharedFlows ?? false });
   const d = newDecodedPacket();
   const observers = options.observers ?? [];
   const linkCounts = new Map<number, number>();

@@ -56,5 +56,5 @@ test('flow table: 60 000 tuples, IPv4 and IPv6, each found again through the has
 
 test('flow table: tuples keep their streams when the slot fingerprints are turned off mid-capture', () => {
   // The limit is 16 M tuples in real use; lowered, the switch (and the rehash it forces) happens after 500.
-  run(new FlowTable(16, 500), 20_000);
+  run(new FlowTable(16, { fingerprintIdLimit: 500 }), 20_000);
 });

@@ -352,6 +352,14 @@ export class EndpointStateTracker implements TcpPacketObserver {
     return (this.sflags[stream]! & ST_REFUSED) !== 0;
   }
 
+  /** 1 for each of the first `count` streams that refused(), else 0: for rules run in another thread. */
+  refusedStreams(count: number): Uint8Array {
+    const out = new Uint8Array(count);
+    const n = Math.min(count, this.streams);
+    for (let s = 0; s < n; s++) if (this.sflags[s]! & ST_REFUSED) out[s] = 1;
+    return out;
+  }
+
   /** Number of endpoints in each final state, by role: counts[role][state]. */
   finalStateCounts(): { client: number[]; server: number[] } {
     const client = new Array<number>(TCP_STATE_COUNT).fill(0);

@@ -1,5 +1,5 @@
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/packet';
-import { grow, touchAhead } from '../util/typed';
+import { grow, touchAhead, typedArray } from '../util/typed';
 import { grownCapacity } from '../util/capacity';
 import { reviveAs } from '../util/transfer';
 
@@ -84,35 +84,38 @@ export class FlowTable {
   clientDir: Uint8Array;
   clientBy: Uint8Array;
 
-  /** `fingerprintIdLimit`: tuple ids past it turn the slots' fingerprints off (lowered only by tests). */
-  constructor(
-    initialFlows = 1024,
-    private readonly fingerprintIdLimit = ID_MASK_FP,
-  ) {
+  /** Tuple ids past it turn the slots' fingerprints off (lowered only by tests). */
+  private readonly fingerprintIdLimit: number;
+  /** Whether the arrays live in shared memory (see typedArray). */
+  private readonly shared: boolean;
+
+  constructor(initialFlows = 1024, options: { fingerprintIdLimit?: number; shared?: boolean } = {}) {
+    this.fingerprintIdLimit = options.fingerprintIdLimit ?? ID_MASK_FP;
+    const shared = (this.shared = options.shared ?? false);
     this.cap = initialFlows;
     this.tupleCap = initialFlows;
-    this.keys = new Uint32Array(this.tupleCap * KEY_WORDS);
-    this.keys6 = new Uint32Array(64 * KEY6_WORDS);
-    this.tupleStream = new Int32Array(this.tupleCap);
+    this.keys = typedArray(Uint32Array, this.tupleCap * KEY_WORDS, shared);
+    this.keys6 = typedArray(Uint32Array, 64 * KEY6_WORDS, shared);
+    this.tupleStream = typedArray(Int32Array, this.tupleCap, shared);
     const slotCount = nextPow2(initialFlows * 2);
-    this.slots = new Uint32Array(slotCount);
+    this.slots = typedArray(Uint32Array, slotCount, shared);
     this.slotMask = slotCount - 1;
-    this.tuple = new Int32Array(this.cap);
-    this.aIsLo = new Uint8Array(this.cap);
-    this.firstFrame = new Uint32Array(this.cap);
-    this.lastFrame = new Uint32Array(this.cap);
-    this.startSec = new Float64Array(this.cap);
-    this.startNsec = new Uint32Array(this.cap);
-    this.endSec = new Float64Array(this.cap);
-    this.endNsec = new Uint32Array(this.cap);
-    this.packets = new Uint32Array(this.cap * 2);
-    this.bytes = new Float64Array(this.cap * 2);
-    this.payload = new Float64Array(this.cap * 2);
-    this.baseSeq = new Uint32Array(this.cap * 2);
-    this.seqFlags = new Uint8Array(this.cap * 2);
-    this.completeness = new Uint8Array(this.cap);
-    this.clientDir = new Uint8Array(this.cap);
-    this.clientBy = new Uint8Array(this.cap);
+    this.tuple = typedArray(Int32Array, this.cap, shared);
+    this.aIsLo = typedArray(Uint8Array, this.cap, shared);
+    this.firstFrame = typedArray(Uint32Array, this.cap, shared);
+    this.lastFrame = typedArray(Uint32Array, this.cap, shared);
+    this.startSec = typedArray(Float64Array, this.cap, shared);
+    this.startNsec = typedArray(Uint32Array, this.cap, shared);
+    this.endSec = typedArray(Float64Array, this.cap, shared);
+    this.endNsec = typedArray(Uint32Array, this.cap, shared);
+    this.packets = typedArray(Uint32Array, this.cap * 2, shared);
+    this.bytes = typedArray(Float64Array, this.cap * 2, shared);
+    this.payload = typedArray(Float64Array, this.cap * 2, shared);
+    this.baseSeq = typedArray(Uint32Array, this.cap * 2, shared);
+    this.seqFlags = typedArray(Uint8Array, this.cap * 2, shared);
+    this.completeness = typedArray(Uint8Array, this.cap, shared);
+    this.clientDir = typedArray(Uint8Array, this.cap, shared);
+    this.clientBy = typedArray(Uint8Array, this.cap, shared);
   }
 
   /**
@@ -382,7 +385,7 @@ export class FlowTable {
     const size = nextPow2(2 * grownCapacity(this.tupleCount, this.slots.length / 2, this.fileOffset, this.fileSize));
     // Written through before use: probes read slots before an insert writes them (see touchAhead), and a hash
     // table's slots are all touched soon anyway.
-    const slots = new Uint32Array(size).fill(0);
+    const slots = typedArray(Uint32Array, size, this.shared).fill(0);
     const mask = size - 1;
     const fpMask = this.fpMask;
     const keys = this.keys;

@@ -2,7 +2,7 @@ import type { PacketRecord } from '../capture/types';
 import type { TcpPacketObserver } from '../analyzeCapture';
 import type { PacketContext } from './packetContext';
 import { TCP_ACK, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/packet';
-import { grow, touchAhead } from '../util/typed';
+import { grow, touchAhead, typedArray } from '../util/typed';
 import { grownCapacity } from '../util/capacity';
 import { getOffset, growOffsets, isNsOffsets, nsOffsets, setOffset, type NsOffsets } from '../util/nsOffsets';
 import { reviveAs } from '../util/transfer';
@@ -70,25 +70,27 @@ export class HandshakeTracker implements TcpPacketObserver {
     return reviveAs(cloned, HandshakeTracker, (o) => o.hflags instanceof Uint8Array && o.baseNs instanceof Float64Array && isNsOffsets(o.synFirst) && isNsOffsets(o.synAckAcked));
   }
 
-  constructor(initialStreams = 1024) {
+  /** `shared`: keep the arrays in shared memory (see typedArray). */
+  constructor(initialStreams = 1024, options: { shared?: boolean } = {}) {
+    const shared = options.shared ?? false;
     const c = (this.cap = initialStreams);
-    this.hflags = new Uint8Array(c);
-    this.client = new Uint8Array(c);
-    this.synSeq = new Uint32Array(c);
-    this.synAckSeq = new Uint32Array(c);
-    this.synCount_ = new Uint32Array(c);
-    this.synAckCount_ = new Uint32Array(c);
-    this.synFrame_ = new Uint32Array(c);
-    this.synAckFrame = new Uint32Array(c);
-    this.ackFrame_ = new Uint32Array(c);
-    this.baseNs = new Float64Array(c);
-    this.synFirst = nsOffsets(c);
-    this.synLast = nsOffsets(c);
-    this.synAnswered = nsOffsets(c);
-    this.synAckFirst = nsOffsets(c);
-    this.synAckLast = nsOffsets(c);
-    this.ack = nsOffsets(c);
-    this.synAckAcked = nsOffsets(c);
+    this.hflags = typedArray(Uint8Array, c, shared);
+    this.client = typedArray(Uint8Array, c, shared);
+    this.synSeq = typedArray(Uint32Array, c, shared);
+    this.synAckSeq = typedArray(Uint32Array, c, shared);
+    this.synCount_ = typedArray(Uint32Array, c, shared);
+    this.synAckCount_ = typedArray(Uint32Array, c, shared);
+    this.synFrame_ = typedArray(Uint32Array, c, shared);
+    this.synAckFrame = typedArray(Uint32Array, c, shared);
+    this.ackFrame_ = typedArray(Uint32Array, c, shared);
+    this.baseNs = typedArray(Float64Array, c, shared);
+    this.synFirst = nsOffsets(c, shared);
+    this.synLast = nsOffsets(c, shared);
+    this.synAnswered = nsOffsets(c, shared);
+    this.synAckFirst = nsOffsets(c, shared);
+    this.synAckLast = nsOffsets(c, shared);
+    this.ack = nsOffsets(c, shared);
+    this.synAckAcked = nsOffsets(c, shared);
   }
 
   onTcpPacket(rec: PacketRecord, d: DecodedPacket, s: number, dir: number, ctx: PacketContext): void {

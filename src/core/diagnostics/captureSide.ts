@@ -2,7 +2,7 @@ import type { TcpPacketObserver } from '../analyzeCapture';
 import type { PacketContext } from '../analysis/packetContext';
 import type { PacketRecord } from '../capture/types';
 import { TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/packet';
-import { grow, touchAhead } from '../util/typed';
+import { grow, touchAhead, typedArray } from '../util/typed';
 import { grownCapacity } from '../util/capacity';
 import { reviveAs } from '../util/transfer';
 
@@ -78,7 +78,7 @@ export class CaptureSideCollector implements TcpPacketObserver {
 
   // ---- per stream: state bits, see B_* ----
   private cap = 0;
-  private bits!: Uint8Array;
+  private bits: Uint8Array;
   /** Streams below this have had their entries written (see touchAhead). */
   private touched = 0;
   // ---- recent packets, for the duplicate check: per slot, two words naming the packet, then its time ----
@@ -88,10 +88,10 @@ export class CaptureSideCollector implements TcpPacketObserver {
 
   // ---- events ----
   rstCount = 0;
-  rstTime = new Float64Array(256);
-  rstStream = new Int32Array(256);
-  rstSide = new Uint8Array(256);
-  rstFrame = new Uint32Array(256);
+  rstTime: Float64Array;
+  rstStream: Int32Array;
+  rstSide: Uint8Array;
+  rstFrame: Uint32Array;
 
   duplicates = 0;
   duplicateFrames: number[] = [];
@@ -107,8 +107,15 @@ export class CaptureSideCollector implements TcpPacketObserver {
     return c;
   }
 
-  constructor(options: { bucketSeconds?: number } = {}) {
+  /** `shared`: keep the per-stream and per-reset arrays in shared memory (see typedArray). */
+  constructor(options: { bucketSeconds?: number; shared?: boolean } = {}) {
     this.clock = new BucketClock(options.bucketSeconds ?? 1);
+    const shared = options.shared ?? false;
+    this.rstTime = typedArray(Float64Array, 256, shared);
+    this.rstStream = typedArray(Int32Array, 256, shared);
+    this.rstSide = typedArray(Uint8Array, 256, shared);
+    this.rstFrame = typedArray(Uint32Array, 256, shared);
+    this.bits = typedArray(Uint8Array, 0, shared);
     const recent = new ArrayBuffer(RECENT_SLOTS * 16);
     this.recentU32 = new Uint32Array(recent);
     this.recentF64 = new Float64Array(recent);
@@ -224,7 +231,7 @@ export class CaptureSideCollector implements TcpPacketObserver {
   }
 
   private growStreams(c: number): void {
-    this.bits = this.bits ? grow(this.bits, c) : new Uint8Array(c);
+    this.bits = grow(this.bits, c);
     this.cap = c;
   }
 }

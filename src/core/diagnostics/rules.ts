@@ -34,22 +34,72 @@ export interface DiagnosticsInput {
   collector: DiagnosticsCollector;
 }
 
+/**
+ * What the handshake rules read: what the reader thread of a parallel pass holds (src/node/readerThread.ts), and
+ * which streams the state machine saw refused.
+ */
+export interface HandshakeRulesInput {
+  analysis: CaptureAnalysis;
+  handshakes: HandshakeTracker;
+  captureSide: CaptureSideCollector;
+  /** 1 for each stream refused with a RST (EndpointStateTracker.refusedStreams). */
+  refused: Uint8Array;
+}
+
+/** What the other rules read: what the analysis thread of a parallel pass holds, with the reader's capture side. */
+export type StateRulesInput = Omit<DiagnosticsInput, 'handshakes'>;
+
+/**
+ * The rules in the order their findings are listed before the final sort (which is stable, so this order breaks
+ * its ties): the same whether the rules ran in one thread or two.
+ */
+const RULE_ORDER = [
+  'captureQuality',
+  'synFloodAndScan',
+  'acceptQueueOverflow',
+  'handshakeProblems',
+  'refusedConnections',
+  'closeWait',
+  'timeWaitChurn',
+  'retransmissionStorms',
+  'rstStorms',
+  'zeroWindowStalls',
+  'halfOpen',
+] as const;
+type RuleName = (typeof RULE_ORDER)[number];
+/** Findings by the rule that made them. Plain data: it crosses threads. */
+export type RuleFindings = Partial<Record<RuleName, Finding[]>>;
+
 interface Ctx {
-  in: DiagnosticsInput;
+  in: { analysis: CaptureAnalysis };
   o: DiagnosticOptions;
+  /** Where push() puts findings: the list of the rule at hand (see run). */
   out: Finding[];
-  /** Streams already explained by a SYN flood or a port scan: other handshake rules leave them alone. */
+  /** Streams already explained by a SYN flood, a port scan or an overloaded listener: later rules leave them alone. */
   explained: Uint8Array;
   ids: StreamIds;
-  census: Census;
+}
+
+interface HandshakeCtx extends Ctx {
+  in: HandshakeRulesInput;
+  census: HandshakeCensus;
+}
+
+interface StateCtx extends Ctx {
+  in: StateRulesInput;
+  census: EndStateCensus;
+}
+
+function run<C extends Ctx>(ctx: C, into: RuleFindings, name: RuleName, rule: (ctx: C) => void): void {
+  ctx.out = into[name] = [];
+  rule(ctx);
 }
 
 /**
  * The streams each rule starts from, found in one pass over all streams (a capture can hold millions; one pass
  * reads each stream's facts once). Lists are in stream order; rules drop the streams `explained` meanwhile.
  */
-interface Census {
-  joined: number[];
+interface HandshakeCensus {
   /** A SYN, no final ACK, the client sent nothing else, not refused. */
   unfinished: number[];
   /** A SYN and no data exchanged after a completed handshake. */
@@ -59,6 +109,10 @@ interface Census {
   slow: number[];
   /** Unfinished and no RST at all. */
   failed: number[];
+}
+
+interface EndStateCensus {
+  joined: number[];
   refused: number[];
   /** Streams with a side in CLOSE_WAIT at the end; `closeWaitSide` says which. */
   closeWait: number[];
@@ -77,46 +131,19 @@ interface Census {
   silentSide: number[];
 }
 
-function census(input: DiagnosticsInput, o: DiagnosticOptions): Census {
-  const n = input.analysis.flows.count;
-  const k: Census = {
-    joined: [],
-    unfinished: [],
-    probes: [],
-    queued: [],
-    slow: [],
-    failed: [],
-    refused: [],
-    closeWait: [],
-    closeWaitSide: [],
-    timeWait: new Int32Array(n),
-    timeWaitSide: new Uint8Array(n),
-    timeWaitCells: new Int32Array(SKETCH_CELLS),
-    timeWaitCell: new Int32Array(n),
-    silent: [],
-    silentSide: [],
-  };
-  // Two passes, each over one side's trackers: fewer arrays streamed at once, and each loop compiled on its own.
-  handshakeCensus(input, o, k);
-  const timeWait = endStateCensus(input, o, k);
-  k.timeWait = k.timeWait.subarray(0, timeWait);
-  k.timeWaitCell = k.timeWaitCell.subarray(0, timeWait);
-  return k;
-}
-
 /** The handshake lists: from the handshake tracker, the capture side and which streams the state machine refused. */
-function handshakeCensus(input: DiagnosticsInput, o: DiagnosticOptions, k: Census): void {
+function handshakeCensus(input: HandshakeRulesInput, o: DiagnosticOptions): HandshakeCensus {
+  const k: HandshakeCensus = { unfinished: [], probes: [], queued: [], slow: [], failed: [] };
   const w = input.captureSide;
   const hs = input.handshakes;
-  const st = input.states;
+  const isRefused = input.refused;
   const flows = input.analysis.flows;
   const n = flows.count;
   const slowNs = o.slowHandshakeSeconds * 1e9;
   for (let s = 0; s < n; s++) {
-    const refused = st.refused(s);
-    if (refused) k.refused.push(s);
     const syns = hs.synCount(s);
     if (syns > 0) {
+      const refused = isRefused[s] === 1;
       const acked = hs.ackFrame(s) > 0;
       const slow = acked && hs.handshakeNs(s) >= slowNs;
       if (!acked && !w.clientMoved(s) && !refused) {
@@ -128,17 +155,31 @@ function handshakeCensus(input: DiagnosticsInput, o: DiagnosticOptions, k: Censu
       if (slow) k.slow.push(s);
     }
   }
+  return k;
 }
 
-/** The end-state lists, from the state machine and the diagnostics collector; returns the TIME_WAIT count. */
-function endStateCensus(input: DiagnosticsInput, o: DiagnosticOptions, k: Census): number {
+/** The end-state lists, from the state machine and the diagnostics collector. */
+function endStateCensus(input: StateRulesInput, o: DiagnosticOptions): EndStateCensus {
   const c = input.collector;
   const st = input.states;
   const flows = input.analysis.flows;
   const n = flows.count;
+  const k: EndStateCensus = {
+    joined: [],
+    refused: [],
+    closeWait: [],
+    closeWaitSide: [],
+    timeWait: new Int32Array(n),
+    timeWaitSide: new Uint8Array(n),
+    timeWaitCells: new Int32Array(SKETCH_CELLS),
+    timeWaitCell: new Int32Array(n),
+    silent: [],
+    silentSide: [],
+  };
   let timeWait = 0;
   for (let s = 0; s < n; s++) {
     if (st.joinedMidStream(s)) k.joined.push(s);
+    if (st.refused(s)) k.refused.push(s);
     const s0 = st.stateOf(s, 0);
     const s1 = st.stateOf(s, 1);
     if (s0 === TcpState.CloseWait || s1 === TcpState.CloseWait) {
@@ -160,7 +201,9 @@ function endStateCensus(input: DiagnosticsInput, o: DiagnosticOptions, k: Census
       k.silentSide.push(r0 >= o.halfOpenMinRetransmissions ? 0 : 1);
     }
   }
-  return timeWait;
+  k.timeWait = k.timeWait.subarray(0, timeWait);
+  k.timeWaitCell = k.timeWaitCell.subarray(0, timeWait);
+  return k;
 }
 
 function unexplained(ctx: Ctx, list: number[]): number[] {
@@ -170,30 +213,84 @@ function unexplained(ctx: Ctx, list: number[]): number[] {
   return out;
 }
 
-export function diagnose(input: DiagnosticsInput, options: Partial<DiagnosticOptions> = {}): Finding[] {
-  const o: DiagnosticOptions = { ...DEFAULT_DIAGNOSTIC_OPTIONS, ...options };
-  const ctx: Ctx = {
-    in: input,
-    o,
-    out: [],
-    explained: new Uint8Array(input.analysis.flows.count),
-    ids: new StreamIds(input.analysis.flows),
-    census: census(input, o),
-  };
-  captureQuality(ctx);
-  synFloodAndScan(ctx);
-  acceptQueueOverflow(ctx);
-  handshakeProblems(ctx);
-  refusedConnections(ctx);
-  closeWait(ctx);
-  timeWaitChurn(ctx);
-  retransmissionStorms(ctx);
-  rstStorms(ctx);
-  zeroWindowStalls(ctx);
-  halfOpen(ctx);
-  return ctx.out.sort(
+/**
+ * The rules about opening connections, and RST storms: everything they read is in the reader thread of a parallel
+ * pass, which runs them while the analysis thread runs StateRules. `explain` goes first: RST storms, refused
+ * connections and half-open ones leave alone the streams it explained.
+ */
+export class HandshakeRules {
+  private readonly ctx: HandshakeCtx;
+
+  constructor(input: HandshakeRulesInput, options: Partial<DiagnosticOptions> = {}) {
+    const o: DiagnosticOptions = { ...DEFAULT_DIAGNOSTIC_OPTIONS, ...options };
+    const n = input.analysis.flows.count;
+    this.ctx = { in: input, o, out: [], explained: new Uint8Array(n), ids: new StreamIds(input.analysis.flows), census: handshakeCensus(input, o) };
+  }
+
+  /** SYN floods, port scans, overloaded listeners, slow and failed handshakes; and the streams they explain. */
+  explain(): { findings: RuleFindings; explained: Uint8Array } {
+    const findings: RuleFindings = {};
+    run(this.ctx, findings, 'synFloodAndScan', synFloodAndScan);
+    run(this.ctx, findings, 'acceptQueueOverflow', acceptQueueOverflow);
+    run(this.ctx, findings, 'handshakeProblems', handshakeProblems);
+    return { findings, explained: this.ctx.explained };
+  }
+
+  /** RST storms (after explain). */
+  resets(): RuleFindings {
+    const findings: RuleFindings = {};
+    run(this.ctx, findings, 'rstStorms', rstStorms);
+    return findings;
+  }
+}
+
+/** The rules about the capture, the end states, the data, and those that wait for HandshakeRules.explain. */
+export class StateRules {
+  private readonly ctx: StateCtx;
+
+  constructor(input: StateRulesInput, options: Partial<DiagnosticOptions> = {}) {
+    const o: DiagnosticOptions = { ...DEFAULT_DIAGNOSTIC_OPTIONS, ...options };
+    const n = input.analysis.flows.count;
+    this.ctx = { in: input, o, out: [], explained: new Uint8Array(n), ids: new StreamIds(input.analysis.flows), census: endStateCensus(input, o) };
+  }
+
+  /** Capture quality, CLOSE_WAIT, TIME_WAIT churn, retransmission storms, zero-window stalls. */
+  run(): RuleFindings {
+    const findings: RuleFindings = {};
+    run(this.ctx, findings, 'captureQuality', captureQuality);
+    run(this.ctx, findings, 'closeWait', closeWait);
+    run(this.ctx, findings, 'timeWaitChurn', timeWaitChurn);
+    run(this.ctx, findings, 'retransmissionStorms', retransmissionStorms);
+    run(this.ctx, findings, 'zeroWindowStalls', zeroWindowStalls);
+    return findings;
+  }
+
+  /** Refused and half-open connections, leaving alone the streams `explained` (HandshakeRules.explain). */
+  afterHandshakes(explained: Uint8Array): RuleFindings {
+    this.ctx.explained = explained;
+    const findings: RuleFindings = {};
+    run(this.ctx, findings, 'refusedConnections', refusedConnections);
+    run(this.ctx, findings, 'halfOpen', halfOpen);
+    return findings;
+  }
+}
+
+/** Every rule's findings in RULE_ORDER, most severe first, then by the start of their window. */
+export function mergeFindings(parts: readonly RuleFindings[]): Finding[] {
+  const out: Finding[] = [];
+  for (const name of RULE_ORDER) for (const p of parts) if (p[name]) out.push(...p[name]!);
+  return out.sort(
     (a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || (a.window?.start ?? 0) - (b.window?.start ?? 0),
   );
+}
+
+/** All the rules, in this thread: the two halves in the order a parallel pass runs them. */
+export function diagnose(input: DiagnosticsInput, options: Partial<DiagnosticOptions> = {}): Finding[] {
+  const states = new StateRules(input, options);
+  const handshakes = new HandshakeRules({ ...input, refused: input.states.refusedStreams(input.analysis.flows.count) }, options);
+  const early = states.run();
+  const { findings, explained } = handshakes.explain();
+  return mergeFindings([early, findings, states.afterHandshakes(explained), handshakes.resets()]);
 }
 
 // ---------------------------------------------------------------- helpers
@@ -352,7 +449,7 @@ function windowOf(ctx: Ctx, streams: ArrayLike<number>): { start: number; end: n
 
 // ---------------------------------------------------------------- capture quality
 
-function captureQuality(ctx: Ctx): void {
+function captureQuality(ctx: StateCtx): void {
   const a = ctx.in.analysis;
   for (const e of a.facts.errors) {
     if (e.code === 'capture.unusable') continue;
@@ -454,7 +551,7 @@ function captureQuality(ctx: Ctx): void {
 
 // ---------------------------------------------------------------- handshakes
 
-function synFloodAndScan(ctx: Ctx): void {
+function synFloodAndScan(ctx: HandshakeCtx): void {
   const hs = ctx.in.handshakes;
   const o = ctx.o;
   const ids = ctx.ids;
@@ -512,7 +609,7 @@ function synFloodAndScan(ctx: Ctx): void {
     let refused = 0;
     let open = 0;
     for (const s of streams) {
-      if (ctx.in.states.refused(s)) refused++;
+      if (ctx.in.refused[s] === 1) refused++;
       else if (hs.synAckCount(s) > 0) open++;
       ctx.explained[s] = 1;
     }
@@ -545,7 +642,7 @@ function sourcesWithProbes(hostCount: number, sourceOf: Int32Array, min: number)
   return out.subarray(0, n);
 }
 
-function acceptQueueOverflow(ctx: Ctx): void {
+function acceptQueueOverflow(ctx: HandshakeCtx): void {
   const hs = ctx.in.handshakes;
   const f = ctx.in.analysis.flows;
   const ids = ctx.ids;
@@ -606,7 +703,7 @@ function acceptQueueOverflow(ctx: Ctx): void {
   }
 }
 
-function handshakeProblems(ctx: Ctx): void {
+function handshakeProblems(ctx: HandshakeCtx): void {
   const hs = ctx.in.handshakes;
   const ids = ctx.ids;
   const slow = unexplained(ctx, ctx.census.slow);
@@ -656,7 +753,7 @@ function handshakeProblems(ctx: Ctx): void {
   }
 }
 
-function refusedConnections(ctx: Ctx): void {
+function refusedConnections(ctx: StateCtx): void {
   const ids = ctx.ids;
   const server = serverSide(ctx);
   const refused = unexplained(ctx, ctx.census.refused);
@@ -694,7 +791,7 @@ function refusedConnections(ctx: Ctx): void {
 
 // ---------------------------------------------------------------- teardown
 
-function closeWait(ctx: Ctx): void {
+function closeWait(ctx: StateCtx): void {
   const a = ctx.in.analysis;
   const st = ctx.in.states;
   const { closeWait: hits, closeWaitSide } = ctx.census;
@@ -758,7 +855,7 @@ interface ChurnFacts {
   finals: Float64Array;
 }
 
-function churnFacts(ctx: Ctx, big: Int32Array, side: Uint8Array, groups: Groups): ChurnFacts {
+function churnFacts(ctx: StateCtx, big: Int32Array, side: Uint8Array, groups: Groups): ChurnFacts {
   const flows = ctx.in.analysis.flows;
   const total = groups.items.length;
   const f: ChurnFacts = {
@@ -801,7 +898,7 @@ function peakWithin(ends: Float64Array, seconds: number): number {
   return peak;
 }
 
-function timeWaitChurn(ctx: Ctx): void {
+function timeWaitChurn(ctx: StateCtx): void {
   const flows = ctx.in.analysis.flows;
   const ids = ctx.ids;
   const { timeWait: closers, timeWaitSide: side, timeWaitCell: cell, timeWaitCells: cells } = ctx.census;
@@ -972,7 +1069,7 @@ class BusiestDestination {
 
 // ---------------------------------------------------------------- data transfer
 
-function retransmissionStorms(ctx: Ctx): void {
+function retransmissionStorms(ctx: StateCtx): void {
   const c = ctx.in.collector;
   const data = ctx.in.captureSide;
   const o = ctx.o;
@@ -1020,7 +1117,7 @@ function retransmissionStorms(ctx: Ctx): void {
 }
 
 /** The resets (indexes of the capture side's RST events) whose streams no earlier rule explained. */
-function unexplainedResets(ctx: Ctx): Int32Array {
+function unexplainedResets(ctx: HandshakeCtx): Int32Array {
   const c = ctx.in.captureSide;
   const explained = ctx.explained;
   const out = new Int32Array(c.rstCount);
@@ -1034,7 +1131,7 @@ function unexplainedResets(ctx: Ctx): Int32Array {
  * may have sent at least `min`: as ids.maybeInBigGroups then ids.host, but each sender's address is read from the
  * flow table once (a reset's stream is a random place in the table), sketched and numbered from the same key.
  */
-function resetSenders(ctx: Ctx, resets: Int32Array, min: number): Int32Array {
+function resetSenders(ctx: HandshakeCtx, resets: Int32Array, min: number): Int32Array {
   const c = ctx.in.captureSide;
   const flows = ctx.in.analysis.flows;
   const m = resets.length;
@@ -1045,7 +1142,7 @@ function resetSenders(ctx: Ctx, resets: Int32Array, min: number): Int32Array {
   return hostOf;
 }
 
-function numberSenders(ctx: Ctx, resets: Int32Array, keys: Float64Array, big: Int32Array, hostOf: Int32Array): void {
+function numberSenders(ctx: HandshakeCtx, resets: Int32Array, keys: Float64Array, big: Int32Array, hostOf: Int32Array): void {
   const c = ctx.in.captureSide;
   const ids = ctx.ids;
   for (let j = 0; j < big.length; j++) {
@@ -1066,7 +1163,7 @@ function resetsPerHost(hostOf: Int32Array, hostCount: number): { total: Int32Arr
   return { total, hosts };
 }
 
-function rstStorms(ctx: Ctx): void {
+function rstStorms(ctx: HandshakeCtx): void {
   const c = ctx.in.captureSide;
   const o = ctx.o;
   const ids = ctx.ids;
@@ -1143,7 +1240,7 @@ function rstStorms(ctx: Ctx): void {
   }
 }
 
-function zeroWindowStalls(ctx: Ctx): void {
+function zeroWindowStalls(ctx: StateCtx): void {
   const c = ctx.in.collector;
   const how = ['the window reopened', 'a reset ended it', 'a FIN ended it', 'it lasted until the capture ended'];
   const long: number[] = [];
@@ -1176,7 +1273,7 @@ function zeroWindowStalls(ctx: Ctx): void {
   }
 }
 
-function halfOpen(ctx: Ctx): void {
+function halfOpen(ctx: StateCtx): void {
   const c = ctx.in.collector;
   const hits: number[] = [];
   const side = new Map<number, number>();

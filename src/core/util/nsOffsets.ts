@@ -1,4 +1,4 @@
-import { grow } from './typed';
+import { grow, isShared, typedArray } from './typed';
 
 const WORD = 4294967296;
 const HI_MAX = 32767;
@@ -21,8 +21,9 @@ export interface NsOffsets {
   wide: Float64Array | null;
 }
 
-export function nsOffsets(capacity: number): NsOffsets {
-  return { lo: new Uint32Array(capacity), hi: null, wide: null };
+/** `shared`: in shared memory, as are the arrays it widens into (see typedArray). */
+export function nsOffsets(capacity: number, shared = false): NsOffsets {
+  return { lo: typedArray(Uint32Array, capacity, shared), hi: null, wide: null };
 }
 
 export function setOffset(o: NsOffsets, i: number, offset: number): void {
@@ -38,7 +39,7 @@ export function setOffset(o: NsOffsets, i: number, offset: number): void {
       o.wide![i] = offset;
       return;
     }
-    o.hi ??= new Int16Array(o.lo.length);
+    o.hi ??= typedArray(Int16Array, o.lo.length, isShared(o.lo));
     o.hi[i] = high;
     o.lo[i] = offset - high * WORD;
   }
@@ -60,10 +61,10 @@ export function growOffsets(o: NsOffsets, capacity: number): void {
 }
 
 function widen(o: NsOffsets): void {
-  const wide = new Float64Array(o.lo.length);
+  const wide = typedArray(Float64Array, o.lo.length, isShared(o.lo));
   for (let i = 0; i < wide.length; i++) wide[i] = getOffset(o, i);
   o.wide = wide;
-  o.lo = new Uint32Array(0);
+  o.lo = typedArray(Uint32Array, 0, isShared(o.lo));
   o.hi = null;
 }
 

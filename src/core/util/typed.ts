@@ -1,9 +1,27 @@
 /** Typed arrays of every kind the core keeps per flow or per packet. */
 export type Typed = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
 
-/** A copy of `a`, resized to `size` elements (new elements are zero). Callers double their capacity. */
+type TypedCtor<T extends Typed> = { new (n: number): T; new (buffer: ArrayBufferLike): T; BYTES_PER_ELEMENT: number };
+
+/**
+ * A zeroed typed array of `n` elements; over a SharedArrayBuffer when `shared`, so that another thread can read it
+ * in place instead of having it copied or taken away (the reader thread's trackers: src/node/readerThread.ts).
+ */
+export function typedArray<T extends Typed>(ctor: TypedCtor<T>, n: number, shared = false): T {
+  return shared ? new ctor(new SharedArrayBuffer(n * ctor.BYTES_PER_ELEMENT)) : new ctor(n);
+}
+
+/** Whether `a` lives in shared memory (so grow keeps it there). */
+export function isShared(a: Typed): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && a.buffer instanceof SharedArrayBuffer;
+}
+
+/**
+ * A copy of `a`, resized to `size` elements (new elements are zero), in shared memory when `a` is. Callers double
+ * their capacity.
+ */
 export function grow<T extends Typed>(a: T, size: number): T {
-  const b = new (a.constructor as new (n: number) => T)(size);
+  const b = typedArray(a.constructor as TypedCtor<T>, size, isShared(a));
   b.set(a as never);
   return b;
 }
