@@ -7,7 +7,7 @@ import { SequenceAnalyzer } from './analysis/seqAnalysis';
 import { ZeekConnTracker } from './analysis/zeek';
 import { CaptureSideCollector } from './diagnostics/captureSide';
 import { DiagnosticsCollector } from './diagnostics/collector';
-import { diagnose } from './diagnostics/rules';
+import { diagnose, type HandshakeRulesElsewhere } from './diagnostics/rules';
 import type { DiagnosticOptions, Finding } from './diagnostics/types';
 
 /**
@@ -90,11 +90,11 @@ function parts(options: FullAnalysisOptions): Parts {
   return { seq, states, handshakes, zeek, rtt, captureSide, collector, observers };
 }
 
-function complete(capture: CaptureAnalysis, p: Parts, options: FullAnalysisOptions): FullAnalysis {
+function complete(capture: CaptureAnalysis, p: Parts, options: FullAnalysisOptions, rulesElsewhere?: HandshakeRulesElsewhere): FullAnalysis {
   p.states.finish(capture.lastSec, capture.lastNsec, capture.flows);
   p.collector.finish(p.captureSide.lastTimeSeen, p.captureSide.lastFrameSeen);
   const { seq, states, handshakes, zeek, rtt, captureSide, collector } = p;
-  const findings = options.withoutDiagnostics ? [] : diagnose({ analysis: capture, seq, states, handshakes, captureSide, collector }, options.diagnostics ?? {});
+  const findings = options.withoutDiagnostics ? [] : diagnose({ analysis: capture, seq, states, handshakes, captureSide, collector }, options.diagnostics ?? {}, rulesElsewhere);
   return { capture, seq, states, handshakes, zeek, rtt, captureSide, collector, findings };
 }
 
@@ -106,15 +106,18 @@ export function fullAnalysisParts(options: FullAnalysisOptions = {}): {
   observers: TcpPacketObserver[];
   /** The built-in observers, by name (for tools that look inside them, e.g. the memory breakdown). */
   parts: Record<string, object>;
-  /** `elsewhere`: the trackers that observed the pass elsewhere (see FullAnalysisOptions.elsewhere). */
-  finish(capture: CaptureAnalysis, elsewhere?: ElsewhereParts): FullAnalysis;
+  /**
+   * `elsewhere`: the trackers that observed the pass elsewhere (see FullAnalysisOptions.elsewhere);
+   * `rulesElsewhere`: who runs the diagnostics' handshake rules meanwhile, if not this thread.
+   */
+  finish(capture: CaptureAnalysis, elsewhere?: ElsewhereParts, rulesElsewhere?: HandshakeRulesElsewhere): FullAnalysis;
 } {
   const p = parts(options);
   const { seq, states, handshakes, zeek, rtt, captureSide, collector } = p;
   return {
     observers: p.observers,
     parts: { seq, states, handshakes, zeek, rtt, captureSide, collector },
-    finish: (capture, elsewhere) => complete(capture, { ...p, ...elsewhere }, options),
+    finish: (capture, elsewhere, rulesElsewhere) => complete(capture, { ...p, ...elsewhere }, options, rulesElsewhere),
   };
 }
 

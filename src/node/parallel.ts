@@ -1,11 +1,13 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { CaptureAnalysis } from '../core/analyzeCapture';
 import { FlowTable } from '../core/analysis/flowTable';
 import { ZeekConnTracker } from '../core/analysis/zeek';
 import { HandshakeTracker } from '../core/analysis/handshake';
 import { CaptureSideCollector } from '../core/diagnostics/captureSide';
+import { HandshakeRules, type HandshakeRulesElsewhere, type HandshakeRulesInput, type RuleFindings } from '../core/diagnostics/rules';
+import type { DiagnosticOptions } from '../core/diagnostics/types';
 import { newPacketContext } from '../core/analysis/packetContext';
 import { SegmentReplayer, segmentBatch, segmentBatchBytes, type SegmentBatch } from '../core/analysis/segments';
 import { analyzeFull, fullAnalysisParts, type ElsewhereParts, type ElsewhereTracker, type FullAnalysis, type FullAnalysisOptions } from '../core/fullAnalysis';
@@ -14,6 +16,8 @@ import {
   C_CANCEL,
   C_COUNTS,
   C_READ,
+  C_RULES,
+  C_RULES_GO,
   C_STATE,
   C_WRITTEN,
   CONTROL_BYTES,
@@ -23,6 +27,7 @@ import {
   F_READER_WAIT_MS,
   MAX_SLOTS,
   ReaderState,
+  RulesState,
   controlViews,
   type ReaderThreadData,
 } from './segmentRing';
@@ -50,6 +55,12 @@ export interface FileAnalysisOptions extends FullAnalysisOptions {
    * for the reader.
    */
   besideReader?: readonly ElsewhereTracker[];
+  /**
+   * With the handshake tracker and the capture side beside the reader (the default), run the diagnostics'
+   * handshake rules there after the pass, while this thread runs the others (default true). Either way the
+   * findings are the same.
+   */
+  rulesBesideReader?: boolean;
 }
 
 
@@ -58,9 +69,12 @@ export interface FileAnalysis extends FullAnalysis {
   parallel: boolean;
   /**
    * How the two threads shared the work: each one's time spent waiting for the other, and the time this thread
-   * took after the reader's last segment to finish the analysis (end states, diagnostics' rules), in ms.
+   * took after the reader's last segment to finish the analysis (end states, diagnostics' rules), in ms; and, of
+   * that, how long it waited for the reader's share of the rules.
    */
-  waits?: { analysisMs: number; readerMs: number; finishMs: number };
+  waits?: { analysisMs: number; readerMs: number; finishMs: number; rulesWaitMs: number };
+  /** Whether the reader thread ran the diagnostics' handshake rules (see rulesBesideReader). */
+  rulesBesideReader?: boolean;
 }
 
 /** The reader thread's bundle: dist/readerThread.js beside dist/cli.js and dist/worker.js, out/readerThread.js for tests. */
@@ -110,7 +124,8 @@ export function analyzeFile(path: string, options: FileAnalysisOptions = {}): Fi
     batchSegments,
     keepPacketIndex: options.keepPacketIndex ?? false,
     beside,
-    bucketSeconds: options.diagnostics?.stormBucketSeconds ?? 1,
+    diagnostics: options.diagnostics ?? {},
+    rules: options.rulesBesideReader !== false && !options.withoutDiagnostics && beside.includes('handshakes') && beside.includes('captureSide'),
     ...(options.chunkSize ? { chunkSize: options.chunkSize } : {}),
   };
   const worker = new Worker(script, { workerData: data, transferList: [port2] });
@@ -166,13 +181,84 @@ export function analyzeFile(path: string, options: FileAnalysisOptions = {}): Fi
     if (beside.includes('handshakes')) elsewhere.handshakes = HandshakeTracker.revive(message.handshakes);
     if (beside.includes('captureSide')) elsewhere.captureSide = CaptureSideCollector.revive(message.captureSide);
     const finishStart = performance.now();
-    const full = parts.finish(capture, elsewhere);
-    const waits = { analysisMs: waitMs, readerMs: floats[F_READER_WAIT_MS]!, finishMs: performance.now() - finishStart };
-    return { ...full, parallel: true, waits };
+    const readerRules = data.rules
+      ? new ReaderRules(port1, ints, { analysis: capture, handshakes: elsewhere.handshakes!, captureSide: elsewhere.captureSide! }, options.diagnostics ?? {})
+      : undefined;
+    const full = parts.finish(capture, elsewhere, readerRules);
+    const waits = { analysisMs: waitMs, readerMs: floats[F_READER_WAIT_MS]!, finishMs: performance.now() - finishStart, rulesWaitMs: readerRules?.waitMs ?? 0 };
+    return { ...full, parallel: true, waits, rulesBesideReader: readerRules?.fromReader === 2 };
   } finally {
     Atomics.store(ints, C_CANCEL, 1);
     Atomics.notify(ints, C_READ);
     port1.close();
     void worker.terminate();
+  }
+}
+
+/**
+ * The diagnostics' handshake rules as the reader thread runs them (readerThread.ts), on its own trackers while
+ * this thread runs the other rules. Should the reader fail or go quiet, this thread runs them itself: it holds
+ * the same trackers (shared memory).
+ */
+export class ReaderRules implements HandshakeRulesElsewhere {
+  waitMs = 0;
+  /** How many of the two parts came from the reader. */
+  fromReader = 0;
+  private refused: Uint8Array = new Uint8Array(0);
+  private local: HandshakeRules | undefined;
+  private explainedHere = false;
+
+  constructor(
+    private readonly port: MessagePort,
+    private readonly ints: Int32Array,
+    private readonly input: Omit<HandshakeRulesInput, 'refused'>,
+    private readonly options: Partial<DiagnosticOptions>,
+  ) {}
+
+  start(refused: Uint8Array): void {
+    this.refused = refused;
+    this.port.postMessage({ refused });
+    Atomics.store(this.ints, C_RULES_GO, 1);
+    Atomics.notify(this.ints, C_RULES_GO);
+  }
+
+  explain(): ReturnType<HandshakeRules['explain']> {
+    const m = this.next(RulesState.Explained) as { explain?: ReturnType<HandshakeRules['explain']> } | undefined;
+    if (m?.explain?.explained instanceof Uint8Array) {
+      this.fromReader++;
+      return m.explain;
+    }
+    this.explainedHere = true;
+    return this.here().explain();
+  }
+
+  rest(): RuleFindings {
+    const m = this.next(RulesState.Rest) as { rest?: RuleFindings } | undefined;
+    if (m?.rest) {
+      this.fromReader++;
+      return m.rest;
+    }
+    const here = this.here();
+    if (!this.explainedHere) here.explain();
+    return here.rest();
+  }
+
+  /** The reader's next message once it has reached `state` (or failed); undefined if it went quiet. */
+  private next(state: RulesState): unknown {
+    const t = performance.now();
+    let quietSince = Date.now();
+    for (;;) {
+      const now = Atomics.load(this.ints, C_RULES);
+      if (now >= state) break;
+      if (Atomics.wait(this.ints, C_RULES, now, 250) !== 'timed-out') quietSince = Date.now();
+      else if (Date.now() - quietSince > 120_000) break;
+    }
+    this.waitMs += performance.now() - t;
+    return receiveMessageOnPort(this.port)?.message;
+  }
+
+  private here(): HandshakeRules {
+    this.local ??= new HandshakeRules({ ...this.input, refused: this.refused }, this.options);
+    return this.local;
   }
 }

@@ -1,17 +1,36 @@
-import { workerData } from 'node:worker_threads';
+import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { analyzeCapture, type TcpPacketObserver } from '../core/analyzeCapture';
 import { SegmentWriter, segmentBatch, segmentBatchBytes, type SegmentBatch } from '../core/analysis/segments';
 import { openFileSource } from './fileSource';
 import { ZeekConnTracker } from '../core/analysis/zeek';
 import { HandshakeTracker } from '../core/analysis/handshake';
 import { CaptureSideCollector } from '../core/diagnostics/captureSide';
+import { HandshakeRules } from '../core/diagnostics/rules';
 import { typedArrayBuffers } from '../core/util/transfer';
-import { C_CANCEL, C_COUNTS, C_READ, C_STATE, C_WRITTEN, F_BYTES_READ, F_READER_WAIT_MS, F_REF_NSEC, F_REF_SEC, ReaderState, controlViews, type ReaderThreadData } from './segmentRing';
+import {
+  C_CANCEL,
+  C_COUNTS,
+  C_READ,
+  C_RULES,
+  C_RULES_GO,
+  C_STATE,
+  C_WRITTEN,
+  F_BYTES_READ,
+  F_READER_WAIT_MS,
+  F_REF_NSEC,
+  F_REF_SEC,
+  ReaderState,
+  RulesState,
+  controlViews,
+  type ReaderThreadData,
+} from './segmentRing';
 
 /**
  * The reader half of a parallel analysis (see parallel.ts): reads, decodes and numbers flows, and publishes every
- * TCP segment into the shared ring. At the end it posts the capture analysis (the flow table's arrays
- * transferred, not copied) and marks the ring done; on any failure it posts the message and marks it failed.
+ * TCP segment into the shared ring. At the end it posts the capture analysis (the flow table's arrays transferred,
+ * not copied, or shared when this thread goes on to read them) and marks the ring done; on any failure it posts the
+ * message and marks it failed. With `rules`, it then runs the diagnostics' handshake rules while the analysis
+ * thread runs the others, and posts their findings.
  */
 const data = workerData as ReaderThreadData;
 const { ints, floats } = controlViews(data.control);
@@ -48,8 +67,9 @@ function finish(state: ReaderState): void {
 
 // Trackers that need nothing from the sequence analysis can run here to even out the two threads' work.
 const zeek = data.beside.includes('zeek') ? new ZeekConnTracker() : undefined;
-const handshakes = data.beside.includes('handshakes') ? new HandshakeTracker() : undefined;
-const captureSide = data.beside.includes('captureSide') ? new CaptureSideCollector({ bucketSeconds: data.bucketSeconds }) : undefined;
+const shared = data.rules;
+const handshakes = data.beside.includes('handshakes') ? new HandshakeTracker(1024, { shared }) : undefined;
+const captureSide = data.beside.includes('captureSide') ? new CaptureSideCollector({ bucketSeconds: data.diagnostics.stormBucketSeconds ?? 1, shared }) : undefined;
 const beside = [captureSide, zeek, handshakes].filter((t): t is NonNullable<typeof t> => t !== undefined);
 // One observer calling each tracker directly, as fullAnalysis' does: the call sites stay monomorphic, where a loop
 // over the trackers would dispatch on three or four classes per packet. (scripts/dev/reader.ts, five runs each of
@@ -64,11 +84,13 @@ const observer: TcpPacketObserver = {
   },
 };
 let source: ReturnType<typeof openFileSource> | undefined;
+let read: ReturnType<typeof analyzeCapture> | undefined;
 try {
   source = openFileSource(data.path);
   const capture = analyzeCapture(source, {
     observers: [observer],
     keepPacketIndex: data.keepPacketIndex,
+    sharedFlows: shared,
     ...(data.chunkSize ? { chunkSize: data.chunkSize } : {}),
     onProgress: (bytes) => void (floats[F_BYTES_READ] = bytes),
     shouldStop: () => Atomics.load(ints, C_CANCEL) !== 0,
@@ -76,14 +98,44 @@ try {
   writer.flush();
   floats[F_REF_SEC] = capture.refSec;
   floats[F_REF_NSEC] = capture.refNsec;
-  const transfer = typedArrayBuffers(capture.flows);
-  for (const t of beside) transfer.push(...typedArrayBuffers(t));
+  // Shared arrays are not transferable and need not be: what is not shared (small tables) is copied, so this thread
+  // keeps everything it has to read for the rules.
+  const transfer = shared ? [] : typedArrayBuffers(capture.flows);
+  if (!shared) for (const t of beside) transfer.push(...typedArrayBuffers(t));
   if (capture.packetIndex) transfer.push(capture.packetIndex.stream.buffer as ArrayBuffer, capture.packetIndex.fileOffset.buffer as ArrayBuffer);
   data.port.postMessage({ capture, zeek, handshakes, captureSide }, transfer);
+  read = capture;
   finish(ReaderState.Done);
 } catch (e) {
   data.port.postMessage({ error: e instanceof Error ? e.message : String(e) });
   finish(ReaderState.Failed);
 } finally {
   source?.close();
+}
+
+if (read !== undefined && data.rules && handshakes !== undefined && captureSide !== undefined) runRules(read, handshakes, captureSide);
+
+/**
+ * The handshake rules, on this thread's own trackers, once the analysis thread says which streams were refused.
+ * Whatever goes wrong here, the analysis thread runs them itself (RulesState.Failed).
+ */
+function runRules(capture: ReturnType<typeof analyzeCapture>, hs: HandshakeTracker, side: CaptureSideCollector): void {
+  try {
+    Atomics.wait(ints, C_RULES_GO, 0);
+    const go = receiveMessageOnPort(data.port)?.message as { refused?: unknown } | undefined;
+    if (!(go?.refused instanceof Uint8Array)) throw new Error('no refused streams from the analysis thread');
+    const rules = new HandshakeRules({ analysis: capture, handshakes: hs, captureSide: side, refused: go.refused }, data.diagnostics);
+    data.port.postMessage({ explain: rules.explain() });
+    rulesState(RulesState.Explained);
+    data.port.postMessage({ rest: rules.rest() });
+    rulesState(RulesState.Rest);
+  } catch (e) {
+    data.port.postMessage({ error: e instanceof Error ? e.message : String(e) });
+    rulesState(RulesState.Failed);
+  }
+}
+
+function rulesState(state: RulesState): void {
+  Atomics.store(ints, C_RULES, state);
+  Atomics.notify(ints, C_RULES);
 }

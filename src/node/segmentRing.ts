@@ -8,6 +8,8 @@ export const C_WRITTEN = 0; // batches published by the reader
 export const C_READ = 1; // batches the analysis is done with
 export const C_STATE = 2; // ReaderState
 export const C_CANCEL = 3; // set by the analysis thread: the reader stops at its next buffer fill
+export const C_RULES_GO = 4; // set by the analysis thread once it has posted the refused streams (rules in the reader)
+export const C_RULES = 5; // RulesState: how far the reader's rules got
 export const C_COUNTS = 8; // + slot: segments in that slot
 export const CONTROL_INTS = 64;
 // Float64 words after the Int32 ones.
@@ -25,7 +27,16 @@ export const enum ReaderState {
   Failed = 2,
 }
 
+/** Which of the diagnostics' handshake rules' results the reader has posted (after the capture's). */
+export const enum RulesState {
+  Pending = 0,
+  Explained = 1,
+  Rest = 2,
+  Failed = 3,
+}
+
 import type { ElsewhereTracker } from '../core/fullAnalysis';
+import type { DiagnosticOptions } from '../core/diagnostics/types';
 
 export interface ReaderThreadData {
   path: string;
@@ -38,8 +49,14 @@ export interface ReaderThreadData {
   keepPacketIndex: boolean;
   /** Trackers to run in the reader thread (handed over with the result). */
   beside: readonly ElsewhereTracker[];
-  /** The diagnostics' time bucket width (the capture side counts data segments per bucket). */
-  bucketSeconds: number;
+  /** The diagnostics' options (the capture side counts data segments per bucket of their width). */
+  diagnostics: Partial<DiagnosticOptions>;
+  /**
+   * Run the diagnostics' handshake rules here once the analysis thread has posted which streams were refused
+   * (HandshakeRules; needs the handshake tracker and the capture side beside the reader). The reader's trackers
+   * then live in shared memory, so both threads read them in place.
+   */
+  rules: boolean;
   chunkSize?: number;
 }
 

@@ -58,3 +58,12 @@ test('flow table: tuples keep their streams when the slot fingerprints are turne
   // The limit is 16 M tuples in real use; lowered, the switch (and the rehash it forces) happens after 500.
   run(new FlowTable(16, { fingerprintIdLimit: 500 }), 20_000);
 });
+
+test('flow table: in shared memory it stays there as it grows, and finds the same streams', () => {
+  const table = new FlowTable(16, { shared: true });
+  run(table, 20_000);
+  for (const [name, v] of Object.entries(table)) {
+    // The two small caches of recent tuples are the table's own; everything per stream or per tuple is shared.
+    if (ArrayBuffer.isView(v) && name !== 'recent' && name !== 'recent4') assert.ok(v.buffer instanceof SharedArrayBuffer, name);
+  }
+});

@@ -100,6 +100,7 @@ function run<C extends Ctx>(ctx: C, into: RuleFindings, name: RuleName, rule: (c
  * reads each stream's facts once). Lists are in stream order; rules drop the streams `explained` meanwhile.
  */
 interface HandshakeCensus {
+  refused: number[];
   /** A SYN, no final ACK, the client sent nothing else, not refused. */
   unfinished: number[];
   /** A SYN and no data exchanged after a completed handshake. */
@@ -113,7 +114,6 @@ interface HandshakeCensus {
 
 interface EndStateCensus {
   joined: number[];
-  refused: number[];
   /** Streams with a side in CLOSE_WAIT at the end; `closeWaitSide` says which. */
   closeWait: number[];
   closeWaitSide: number[];
@@ -133,7 +133,7 @@ interface EndStateCensus {
 
 /** The handshake lists: from the handshake tracker, the capture side and which streams the state machine refused. */
 function handshakeCensus(input: HandshakeRulesInput, o: DiagnosticOptions): HandshakeCensus {
-  const k: HandshakeCensus = { unfinished: [], probes: [], queued: [], slow: [], failed: [] };
+  const k: HandshakeCensus = { refused: [], unfinished: [], probes: [], queued: [], slow: [], failed: [] };
   const w = input.captureSide;
   const hs = input.handshakes;
   const isRefused = input.refused;
@@ -141,9 +141,10 @@ function handshakeCensus(input: HandshakeRulesInput, o: DiagnosticOptions): Hand
   const n = flows.count;
   const slowNs = o.slowHandshakeSeconds * 1e9;
   for (let s = 0; s < n; s++) {
+    const refused = isRefused[s] === 1;
+    if (refused) k.refused.push(s);
     const syns = hs.synCount(s);
     if (syns > 0) {
-      const refused = isRefused[s] === 1;
       const acked = hs.ackFrame(s) > 0;
       const slow = acked && hs.handshakeNs(s) >= slowNs;
       if (!acked && !w.clientMoved(s) && !refused) {
@@ -166,7 +167,6 @@ function endStateCensus(input: StateRulesInput, o: DiagnosticOptions): EndStateC
   const n = flows.count;
   const k: EndStateCensus = {
     joined: [],
-    refused: [],
     closeWait: [],
     closeWaitSide: [],
     timeWait: new Int32Array(n),
@@ -179,7 +179,6 @@ function endStateCensus(input: StateRulesInput, o: DiagnosticOptions): EndStateC
   let timeWait = 0;
   for (let s = 0; s < n; s++) {
     if (st.joinedMidStream(s)) k.joined.push(s);
-    if (st.refused(s)) k.refused.push(s);
     const s0 = st.stateOf(s, 0);
     const s1 = st.stateOf(s, 1);
     if (s0 === TcpState.CloseWait || s1 === TcpState.CloseWait) {
@@ -215,8 +214,8 @@ function unexplained(ctx: Ctx, list: number[]): number[] {
 
 /**
  * The rules about opening connections, and RST storms: everything they read is in the reader thread of a parallel
- * pass, which runs them while the analysis thread runs StateRules. `explain` goes first: RST storms, refused
- * connections and half-open ones leave alone the streams it explained.
+ * pass, which runs them while the analysis thread runs StateRules. `explain` goes first: refused connections, RST
+ * storms and half-open connections leave alone the streams it explained.
  */
 export class HandshakeRules {
   private readonly ctx: HandshakeCtx;
@@ -236,9 +235,10 @@ export class HandshakeRules {
     return { findings, explained: this.ctx.explained };
   }
 
-  /** RST storms (after explain). */
-  resets(): RuleFindings {
+  /** Refused connections and RST storms (after explain). */
+  rest(): RuleFindings {
     const findings: RuleFindings = {};
+    run(this.ctx, findings, 'refusedConnections', refusedConnections);
     run(this.ctx, findings, 'rstStorms', rstStorms);
     return findings;
   }
@@ -265,11 +265,10 @@ export class StateRules {
     return findings;
   }
 
-  /** Refused and half-open connections, leaving alone the streams `explained` (HandshakeRules.explain). */
+  /** Half-open connections, leaving alone the streams `explained` (HandshakeRules.explain). */
   afterHandshakes(explained: Uint8Array): RuleFindings {
     this.ctx.explained = explained;
     const findings: RuleFindings = {};
-    run(this.ctx, findings, 'refusedConnections', refusedConnections);
     run(this.ctx, findings, 'halfOpen', halfOpen);
     return findings;
   }
@@ -284,13 +283,35 @@ export function mergeFindings(parts: readonly RuleFindings[]): Finding[] {
   );
 }
 
-/** All the rules, in this thread: the two halves in the order a parallel pass runs them. */
-export function diagnose(input: DiagnosticsInput, options: Partial<DiagnosticOptions> = {}): Finding[] {
+/**
+ * HandshakeRules run somewhere else (the reader thread of a parallel pass: src/node/parallel.ts). Each call
+ * blocks until that part's findings are in.
+ */
+export interface HandshakeRulesElsewhere {
+  /** Hands over which streams were refused (HandshakeRulesInput.refused): the rules start there. */
+  start(refused: Uint8Array): void;
+  explain(): ReturnType<HandshakeRules['explain']>;
+  rest(): RuleFindings;
+}
+
+/**
+ * All the rules: the handshake half here, or `elsewhere` while this thread runs the other half. Either way the
+ * halves meet at the same points (explain before half-open connections, refused connections and RST storms) and
+ * the findings are merged in one order, so they are the same.
+ */
+export function diagnose(input: DiagnosticsInput, options: Partial<DiagnosticOptions> = {}, elsewhere?: HandshakeRulesElsewhere): Finding[] {
+  const refused = input.states.refusedStreams(input.analysis.flows.count);
+  let handshakes: HandshakeRulesElsewhere | HandshakeRules;
+  if (elsewhere) {
+    elsewhere.start(refused);
+    handshakes = elsewhere;
+  } else {
+    handshakes = new HandshakeRules({ ...input, refused }, options);
+  }
   const states = new StateRules(input, options);
-  const handshakes = new HandshakeRules({ ...input, refused: input.states.refusedStreams(input.analysis.flows.count) }, options);
   const early = states.run();
   const { findings, explained } = handshakes.explain();
-  return mergeFindings([early, findings, states.afterHandshakes(explained), handshakes.resets()]);
+  return mergeFindings([early, findings, states.afterHandshakes(explained), handshakes.rest()]);
 }
 
 // ---------------------------------------------------------------- helpers
@@ -753,7 +774,7 @@ function handshakeProblems(ctx: HandshakeCtx): void {
   }
 }
 
-function refusedConnections(ctx: StateCtx): void {
+function refusedConnections(ctx: HandshakeCtx): void {
   const ids = ctx.ids;
   const server = serverSide(ctx);
   const refused = unexplained(ctx, ctx.census.refused);
