@@ -211,7 +211,7 @@ export class ReaderRules implements HandshakeRulesElsewhere {
   constructor(
     private readonly port: MessagePort,
     private readonly ints: Int32Array,
-    private readonly input: Omit<HandshakeRulesInput, 'refused'>,
+    private readonly input: HandshakeRulesInput,
     private readonly options: Partial<DiagnosticOptions>,
   ) {}
 
@@ -229,7 +229,7 @@ export class ReaderRules implements HandshakeRulesElsewhere {
       return m.explain;
     }
     this.explainedHere = true;
-    return this.here().explain();
+    return this.here().explain(this.refused);
   }
 
   rest(): RuleFindings {
@@ -239,7 +239,7 @@ export class ReaderRules implements HandshakeRulesElsewhere {
       return m.rest;
     }
     const here = this.here();
-    if (!this.explainedHere) here.explain();
+    if (!this.explainedHere) here.explain(this.refused);
     return here.rest();
   }
 
@@ -258,7 +258,7 @@ export class ReaderRules implements HandshakeRulesElsewhere {
   }
 
   private here(): HandshakeRules {
-    this.local ??= new HandshakeRules({ ...this.input, refused: this.refused }, this.options);
+    this.local ??= new HandshakeRules(this.input, this.options);
     return this.local;
   }
 }

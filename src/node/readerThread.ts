@@ -116,16 +116,17 @@ try {
 if (read !== undefined && data.rules && handshakes !== undefined && captureSide !== undefined) runRules(read, handshakes, captureSide);
 
 /**
- * The handshake rules, on this thread's own trackers, once the analysis thread says which streams were refused.
- * Whatever goes wrong here, the analysis thread runs them itself (RulesState.Failed).
+ * The handshake rules, on this thread's own trackers: their census at once, the rules once the analysis thread says
+ * which streams were refused. Whatever goes wrong here, the analysis thread runs them itself (RulesState.Failed).
  */
 function runRules(capture: ReturnType<typeof analyzeCapture>, hs: HandshakeTracker, side: CaptureSideCollector): void {
   try {
+    // The census needs nothing from the analysis thread: it runs while that thread drains the ring.
+    const rules = new HandshakeRules({ analysis: capture, handshakes: hs, captureSide: side }, data.diagnostics);
     Atomics.wait(ints, C_RULES_GO, 0);
     const go = receiveMessageOnPort(data.port)?.message as { refused?: unknown } | undefined;
     if (!(go?.refused instanceof Uint8Array)) throw new Error('no refused streams from the analysis thread');
-    const rules = new HandshakeRules({ analysis: capture, handshakes: hs, captureSide: side, refused: go.refused }, data.diagnostics);
-    data.port.postMessage({ explain: rules.explain() });
+    data.port.postMessage({ explain: rules.explain(go.refused) });
     rulesState(RulesState.Explained);
     data.port.postMessage({ rest: rules.rest() });
     rulesState(RulesState.Rest);

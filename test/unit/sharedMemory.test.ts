@@ -83,8 +83,8 @@ test('when the reader thread fails its share of the rules, the analysis thread r
   const full = analyzeFile(file, { parallel: false });
   const refused = full.states.refusedStreams(full.capture.flows.count);
   const input = { analysis: full.capture, handshakes: full.handshakes, captureSide: full.captureSide };
-  const expected = new HandshakeRules({ ...input, refused });
-  const explained = expected.explain();
+  const expected = new HandshakeRules(input);
+  const explained = expected.explain(refused);
   const rest: RuleFindings = expected.rest();
   // A reader that reported failure (and posted nothing usable), once before its first part and once after it.
   for (const failAfterExplain of [false, true]) {

@@ -35,15 +35,14 @@ export interface DiagnosticsInput {
 }
 
 /**
- * What the handshake rules read: what the reader thread of a parallel pass holds (src/node/readerThread.ts), and
- * which streams the state machine saw refused.
+ * What the handshake rules read: what the reader thread of a parallel pass holds (src/node/readerThread.ts). They
+ * also need which streams the state machine saw refused, which only the analysis thread knows: HandshakeRules.explain
+ * takes it.
  */
 export interface HandshakeRulesInput {
   analysis: CaptureAnalysis;
   handshakes: HandshakeTracker;
   captureSide: CaptureSideCollector;
-  /** 1 for each stream refused with a RST (EndpointStateTracker.refusedStreams). */
-  refused: Uint8Array;
 }
 
 /** What the other rules read: what the analysis thread of a parallel pass holds, with the reader's capture side. */
@@ -83,6 +82,8 @@ interface Ctx {
 interface HandshakeCtx extends Ctx {
   in: HandshakeRulesInput;
   census: HandshakeCensus;
+  /** 1 for each stream refused with a RST (EndpointStateTracker.refusedStreams). */
+  refused: Uint8Array;
 }
 
 interface StateCtx extends Ctx {
@@ -131,32 +132,43 @@ interface EndStateCensus {
   silentSide: number[];
 }
 
-/** The handshake lists: from the handshake tracker, the capture side and which streams the state machine refused. */
+/**
+ * The handshake lists, from the handshake tracker and the capture side, before it is known which streams were
+ * refused: in a parallel pass the reader thread gathers them while the analysis thread finishes its share of the
+ * pass. `unfinished` and `queued` still hold refused streams, `refused` is empty (see refusedCensus).
+ */
 function handshakeCensus(input: HandshakeRulesInput, o: DiagnosticOptions): HandshakeCensus {
   const k: HandshakeCensus = { refused: [], unfinished: [], probes: [], queued: [], slow: [], failed: [] };
   const w = input.captureSide;
   const hs = input.handshakes;
-  const isRefused = input.refused;
   const flows = input.analysis.flows;
   const n = flows.count;
   const slowNs = o.slowHandshakeSeconds * 1e9;
   for (let s = 0; s < n; s++) {
-    const refused = isRefused[s] === 1;
-    if (refused) k.refused.push(s);
     const syns = hs.synCount(s);
     if (syns > 0) {
       const acked = hs.ackFrame(s) > 0;
       const slow = acked && hs.handshakeNs(s) >= slowNs;
-      if (!acked && !w.clientMoved(s) && !refused) {
-        k.unfinished.push(s);
-        if (!w.hasRst(s)) k.failed.push(s);
-      }
+      if (!acked && !w.clientMoved(s)) k.unfinished.push(s);
       if (!(acked && flows.payload[s * 2]! + flows.payload[s * 2 + 1]! > 0)) k.probes.push(s);
-      if (!refused && (syns > 1 || slow || (acked && hs.synAckCount(s) > 1))) k.queued.push(s);
+      if (syns > 1 || slow || (acked && hs.synAckCount(s) > 1)) k.queued.push(s);
       if (slow) k.slow.push(s);
     }
   }
   return k;
+}
+
+/** The census completed with the refused streams: listed, and left out of `unfinished`, `failed` and `queued`. */
+function refusedCensus(k: HandshakeCensus, refused: Uint8Array, w: CaptureSideCollector): void {
+  for (let s = 0; s < refused.length; s++) if (refused[s] === 1) k.refused.push(s);
+  const unfinished = k.unfinished;
+  k.unfinished = [];
+  for (const s of unfinished) {
+    if (refused[s] === 1) continue;
+    k.unfinished.push(s);
+    if (!w.hasRst(s)) k.failed.push(s);
+  }
+  k.queued = k.queued.filter((s) => refused[s] !== 1);
 }
 
 /** The end-state lists, from the state machine and the diagnostics collector. */
@@ -220,14 +232,21 @@ function unexplained(ctx: Ctx, list: number[]): number[] {
 export class HandshakeRules {
   private readonly ctx: HandshakeCtx;
 
+  /** Gathers the streams the rules start from (the census) right away. */
   constructor(input: HandshakeRulesInput, options: Partial<DiagnosticOptions> = {}) {
     const o: DiagnosticOptions = { ...DEFAULT_DIAGNOSTIC_OPTIONS, ...options };
     const n = input.analysis.flows.count;
-    this.ctx = { in: input, o, out: [], explained: new Uint8Array(n), ids: new StreamIds(input.analysis.flows), census: handshakeCensus(input, o) };
+    const census = handshakeCensus(input, o);
+    this.ctx = { in: input, o, out: [], explained: new Uint8Array(n), ids: new StreamIds(input.analysis.flows), census, refused: new Uint8Array(n) };
   }
 
-  /** SYN floods, port scans, overloaded listeners, slow and failed handshakes; and the streams they explain. */
-  explain(): { findings: RuleFindings; explained: Uint8Array } {
+  /**
+   * SYN floods, port scans, overloaded listeners, slow and failed handshakes; and the streams they explain.
+   * `refused`: 1 for each stream refused with a RST (EndpointStateTracker.refusedStreams).
+   */
+  explain(refused: Uint8Array): { findings: RuleFindings; explained: Uint8Array } {
+    this.ctx.refused = refused;
+    refusedCensus(this.ctx.census, refused, this.ctx.in.captureSide);
     const findings: RuleFindings = {};
     run(this.ctx, findings, 'synFloodAndScan', synFloodAndScan);
     run(this.ctx, findings, 'acceptQueueOverflow', acceptQueueOverflow);
@@ -288,7 +307,7 @@ export function mergeFindings(parts: readonly RuleFindings[]): Finding[] {
  * blocks until that part's findings are in.
  */
 export interface HandshakeRulesElsewhere {
-  /** Hands over which streams were refused (HandshakeRulesInput.refused): the rules start there. */
+  /** Hands over which streams were refused (see HandshakeRules.explain). */
   start(refused: Uint8Array): void;
   explain(): ReturnType<HandshakeRules['explain']>;
   rest(): RuleFindings;
@@ -301,13 +320,14 @@ export interface HandshakeRulesElsewhere {
  */
 export function diagnose(input: DiagnosticsInput, options: Partial<DiagnosticOptions> = {}, elsewhere?: HandshakeRulesElsewhere): Finding[] {
   const refused = input.states.refusedStreams(input.analysis.flows.count);
-  let handshakes: HandshakeRulesElsewhere | HandshakeRules;
+  let handshakes: HandshakeRulesElsewhere;
   if (elsewhere) {
-    elsewhere.start(refused);
     handshakes = elsewhere;
   } else {
-    handshakes = new HandshakeRules({ ...input, refused }, options);
+    const here = new HandshakeRules(input, options);
+    handshakes = { start: () => {}, explain: () => here.explain(refused), rest: () => here.rest() };
   }
+  handshakes.start(refused);
   const states = new StateRules(input, options);
   const early = states.run();
   const { findings, explained } = handshakes.explain();
@@ -630,7 +650,7 @@ function synFloodAndScan(ctx: HandshakeCtx): void {
     let refused = 0;
     let open = 0;
     for (const s of streams) {
-      if (ctx.in.refused[s] === 1) refused++;
+      if (ctx.refused[s] === 1) refused++;
       else if (hs.synAckCount(s) > 0) open++;
       ctx.explained[s] = 1;
     }
