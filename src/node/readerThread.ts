@@ -98,10 +98,10 @@ try {
   writer.flush();
   floats[F_REF_SEC] = capture.refSec;
   floats[F_REF_NSEC] = capture.refNsec;
-  // Shared arrays are not transferable and need not be: what is not shared (small tables) is copied, so this thread
-  // keeps everything it has to read for the rules.
+  // Shared arrays are not transferable and need not be: what the rules read and is not shared (small tables) is
+  // copied, so this thread keeps it. Zeek's tracker, which they do not read, is handed over either way.
   const transfer = shared ? [] : typedArrayBuffers(capture.flows);
-  if (!shared) for (const t of beside) transfer.push(...typedArrayBuffers(t));
+  for (const t of beside) if (!shared || t === zeek) transfer.push(...typedArrayBuffers(t));
   if (capture.packetIndex) transfer.push(capture.packetIndex.stream.buffer as ArrayBuffer, capture.packetIndex.fileOffset.buffer as ArrayBuffer);
   data.port.postMessage({ capture, zeek, handshakes, captureSide }, transfer);
   read = capture;
