@@ -91,6 +91,11 @@ interface StateCtx extends Ctx {
   census: EndStateCensus;
 }
 
+/** What RST storms read: the capture side's resets. */
+interface ResetCtx extends Ctx {
+  in: { analysis: CaptureAnalysis; captureSide: CaptureSideCollector };
+}
+
 function run<C extends Ctx>(ctx: C, into: RuleFindings, name: RuleName, rule: (ctx: C) => void): void {
   ctx.out = into[name] = [];
   rule(ctx);
@@ -225,9 +230,9 @@ function unexplained(ctx: Ctx, list: number[]): number[] {
 }
 
 /**
- * The rules about opening connections, and RST storms: everything they read is in the reader thread of a parallel
- * pass, which runs them while the analysis thread runs StateRules. `explain` goes first: refused connections, RST
- * storms and half-open connections leave alone the streams it explained.
+ * The rules about opening connections: everything they read is in the reader thread of a parallel pass, which runs
+ * them while the analysis thread runs StateRules. `explain` goes first: refused connections, RST storms and half-open
+ * connections leave alone the streams it explained.
  */
 export class HandshakeRules {
   private readonly ctx: HandshakeCtx;
@@ -254,16 +259,15 @@ export class HandshakeRules {
     return { findings, explained: this.ctx.explained };
   }
 
-  /** Refused connections and RST storms (after explain). */
+  /** Refused connections (after explain). */
   rest(): RuleFindings {
     const findings: RuleFindings = {};
     run(this.ctx, findings, 'refusedConnections', refusedConnections);
-    run(this.ctx, findings, 'rstStorms', rstStorms);
     return findings;
   }
 }
 
-/** The rules about the capture, the end states, the data, and those that wait for HandshakeRules.explain. */
+/** The rules about the capture, the end states, the data, resets, and those that wait for HandshakeRules.explain. */
 export class StateRules {
   private readonly ctx: StateCtx;
 
@@ -284,10 +288,11 @@ export class StateRules {
     return findings;
   }
 
-  /** Half-open connections, leaving alone the streams `explained` (HandshakeRules.explain). */
+  /** RST storms and half-open connections, leaving alone the streams `explained` (HandshakeRules.explain). */
   afterHandshakes(explained: Uint8Array): RuleFindings {
     this.ctx.explained = explained;
     const findings: RuleFindings = {};
+    run(this.ctx, findings, 'rstStorms', rstStorms);
     run(this.ctx, findings, 'halfOpen', halfOpen);
     return findings;
   }
@@ -1158,7 +1163,7 @@ function retransmissionStorms(ctx: StateCtx): void {
 }
 
 /** The resets (indexes of the capture side's RST events) whose streams no earlier rule explained. */
-function unexplainedResets(ctx: HandshakeCtx): Int32Array {
+function unexplainedResets(ctx: ResetCtx): Int32Array {
   const c = ctx.in.captureSide;
   const explained = ctx.explained;
   const out = new Int32Array(c.rstCount);
@@ -1172,7 +1177,7 @@ function unexplainedResets(ctx: HandshakeCtx): Int32Array {
  * may have sent at least `min`: as ids.maybeInBigGroups then ids.host, but each sender's address is read from the
  * flow table once (a reset's stream is a random place in the table), sketched and numbered from the same key.
  */
-function resetSenders(ctx: HandshakeCtx, resets: Int32Array, min: number): Int32Array {
+function resetSenders(ctx: ResetCtx, resets: Int32Array, min: number): Int32Array {
   const c = ctx.in.captureSide;
   const flows = ctx.in.analysis.flows;
   const m = resets.length;
@@ -1183,7 +1188,7 @@ function resetSenders(ctx: HandshakeCtx, resets: Int32Array, min: number): Int32
   return hostOf;
 }
 
-function numberSenders(ctx: HandshakeCtx, resets: Int32Array, keys: Float64Array, big: Int32Array, hostOf: Int32Array): void {
+function numberSenders(ctx: ResetCtx, resets: Int32Array, keys: Float64Array, big: Int32Array, hostOf: Int32Array): void {
   const c = ctx.in.captureSide;
   const ids = ctx.ids;
   for (let j = 0; j < big.length; j++) {
@@ -1204,7 +1209,7 @@ function resetsPerHost(hostOf: Int32Array, hostCount: number): { total: Int32Arr
   return { total, hosts };
 }
 
-function rstStorms(ctx: HandshakeCtx): void {
+function rstStorms(ctx: ResetCtx): void {
   const c = ctx.in.captureSide;
   const o = ctx.o;
   const ids = ctx.ids;
