@@ -902,35 +902,42 @@ interface ChurnFacts {
 }
 
 function churnFacts(ctx: StateCtx, big: Int32Array, side: Uint8Array, groups: Groups): ChurnFacts {
-  const flows = ctx.in.analysis.flows;
+  const an = ctx.in.analysis;
+  const flows = an.flows;
   const total = groups.items.length;
-  const f: ChurnFacts = {
-    ends: new Float64Array(total),
-    durations: new Float64Array(total),
-    destAddress: new Float64Array(total),
-    destPort: new Int32Array(total),
-    asClients: new Int32Array(groups.count),
-    starts: new Float64Array(groups.count).fill(Infinity),
-    finals: new Float64Array(groups.count).fill(-Infinity),
-  };
+  const ends = new Float64Array(total);
+  const durations = new Float64Array(total);
+  const destAddress = new Float64Array(total);
+  const destPort = new Int32Array(total);
+  const asClients = new Int32Array(groups.count);
+  const starts = new Float64Array(groups.count).fill(Infinity);
+  const finals = new Float64Array(groups.count).fill(-Infinity);
   const at = groups.start.slice(0, groups.count);
+  const groupOf = groups.groupOf;
+  // Times as streamStart and streamEnd give them, read here from the arrays, and every array in a local: written
+  // with those calls and the result object's fields, this loop took 45-58 ms on the bench against 23-44 (four
+  // alternating runs).
+  const { startSec, startNsec, endSec, endNsec, clientDir } = flows;
+  const refSec = an.refSec;
+  const refNsec = an.refNsec;
   for (let k = 0; k < big.length; k++) {
-    const g = groups.groupOf[k]!;
+    const g = groupOf[k]!;
     if (g < 0) continue;
     const s = big[k]!;
     const i = at[g]!++;
-    const b = streamEnd(ctx, s);
-    const a = streamStart(ctx, s);
-    f.ends[i] = b;
-    f.durations[i] = b - a;
-    if (side[s] === clientSide(ctx, s)) f.asClients[g]!++;
+    const b = secondsBetween(refSec, refNsec, endSec[s]!, endNsec[s]!);
+    const a = secondsBetween(refSec, refNsec, startSec[s]!, startNsec[s]!);
+    ends[i] = b;
+    durations[i] = b - a;
+    const x = side[s]!;
+    if (x === clientDir[s]) asClients[g]!++;
     // As windowOf: the window runs forwards even where clocks stepped back.
-    f.starts[g] = Math.min(f.starts[g]!, a, b);
-    f.finals[g] = Math.max(f.finals[g]!, a, b);
-    f.destAddress[i] = flows.addressKey(s, side[s]! ^ 1);
-    f.destPort[i] = flows.port(s, side[s]! ^ 1);
+    starts[g] = Math.min(starts[g]!, a, b);
+    finals[g] = Math.max(finals[g]!, a, b);
+    destAddress[i] = flows.addressKey(s, x ^ 1);
+    destPort[i] = flows.port(s, x ^ 1);
   }
-  return f;
+  return { ends, durations, destAddress, destPort, asClients, starts, finals };
 }
 
 /** Most of the sorted times `ends` within `seconds` of one another: sockets at once in TIME_WAIT at the peak. */
