@@ -242,7 +242,8 @@ export class HandshakeRules {
     const o: DiagnosticOptions = { ...DEFAULT_DIAGNOSTIC_OPTIONS, ...options };
     const n = input.analysis.flows.count;
     const census = handshakeCensus(input, o);
-    this.ctx = { in: input, o, out: [], explained: new Uint8Array(n), ids: new StreamIds(input.analysis.flows), census, refused: new Uint8Array(n) };
+    // `refused` comes with explain.
+    this.ctx = { in: input, o, out: [], explained: new Uint8Array(n), ids: new StreamIds(input.analysis.flows), census, refused: new Uint8Array(0) };
   }
 
   /**
@@ -273,8 +274,8 @@ export class StateRules {
 
   constructor(input: StateRulesInput, options: Partial<DiagnosticOptions> = {}) {
     const o: DiagnosticOptions = { ...DEFAULT_DIAGNOSTIC_OPTIONS, ...options };
-    const n = input.analysis.flows.count;
-    this.ctx = { in: input, o, out: [], explained: new Uint8Array(n), ids: new StreamIds(input.analysis.flows), census: endStateCensus(input, o) };
+    // `explained` comes from HandshakeRules.explain, for afterHandshakes.
+    this.ctx = { in: input, o, out: [], explained: new Uint8Array(0), ids: new StreamIds(input.analysis.flows), census: endStateCensus(input, o) };
   }
 
   /** Capture quality, CLOSE_WAIT, TIME_WAIT churn, retransmission storms, zero-window stalls. */
