@@ -211,11 +211,12 @@ async function main(): Promise<number> {
     console.log(`  page cache warm-up read: ${warm.toFixed(1)} s (${(size / 1e6 / warm).toFixed(0)} MB/s)`);
 
     // Passes run in rounds (each pass once per round) rather than each pass N times in a row: the VM's speed drifts
-    // over minutes, and passes that are compared (with and without diagnostics) must see the same phases.
+    // over minutes, and passes that are compared (with and without diagnostics) must see the same phases. Every
+    // other round runs them in reverse, so neither pass of a compared pair always runs second, after the same pass.
     const profileDirs = new Map(args.passes.map((pass) => [pass, args.profile ? join(benchDir, 'profiles', `${kind}-${pass}-${Date.now()}`) : null]));
     const results = new Map<string, PassResult[]>(args.passes.map((pass) => [pass, []]));
     for (let run = 0; run < args.runs; run++) {
-      for (const pass of args.passes) {
+      for (const pass of run % 2 === 0 ? args.passes : [...args.passes].reverse()) {
         const r = runPass(pass, path, profileDirs.get(pass)!);
         console.log(`  ${pass}: ${r.seconds.toFixed(2)} s, peak RSS ${(r.maxRssKB / 1024).toFixed(0)} MB, ${r.flows} flows`);
         results.get(pass)!.push(r);
