@@ -11,14 +11,21 @@ if (!pass || !file) {
 }
 const started = performance.now();
 let analysis: CaptureAnalysis;
+let afterPassSeconds: number | null = null;
 if (pass.run) {
-  analysis = pass.run(file);
+  const r = pass.run(file);
+  analysis = r.capture;
+  afterPassSeconds = r.afterPassSeconds ?? null;
 } else {
   const options = pass.options!();
   const source = openFileSource(file);
   try {
     analysis = analyzeCapture(source, options);
-    pass.finish?.(analysis);
+    if (pass.finish) {
+      const t = performance.now();
+      pass.finish(analysis);
+      afterPassSeconds = (performance.now() - t) / 1000;
+    }
   } finally {
     source.close();
   }
@@ -33,6 +40,7 @@ const result: PassResult = {
   flows: analysis.flows.count,
   bytesRead: analysis.facts.bytesRead,
   maxRssKB: usage.maxRSS,
+  afterPassSeconds,
   userSeconds: usage.userCPUTime / 1e6,
   systemSeconds: usage.systemCPUTime / 1e6,
   captureErrors: analysis.facts.errors.length,
