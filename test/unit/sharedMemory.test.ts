@@ -79,27 +79,34 @@ test('the reader thread runs the handshake rules, and the findings are those of 
 });
 
 test('when the reader thread fails its share of the rules, the analysis thread runs them itself', () => {
-  const file = dir ? join(dir, 'gen_syn_flood_nocookies.pcap') : resolve('media/sample.pcapng');
-  const full = analyzeFile(file, { parallel: false });
-  const refused = full.states.refusedStreams(full.capture.flows.count);
-  const input = { analysis: full.capture, handshakes: full.handshakes, captureSide: full.captureSide };
-  const expected = new HandshakeRules(input);
-  const explained = expected.explain(refused);
-  const rest: RuleFindings = expected.rest();
-  // A reader that reported failure (and posted nothing usable), once before its first part and once after it.
-  for (const failAfterExplain of [false, true]) {
-    const { port1, port2 } = new MessageChannel();
-    const { ints } = controlViews(new SharedArrayBuffer(CONTROL_BYTES));
-    const rules = new ReaderRules(port1, ints, input, {});
-    rules.start(refused);
-    if (failAfterExplain) port2.postMessage({ explain: explained });
-    port2.postMessage({ error: 'the reader failed' });
-    Atomics.store(ints, C_RULES, RulesState.Failed);
-    assert.deepEqual(rules.explain(), explained);
-    assert.deepEqual(rules.rest(), rest);
-    assert.equal(rules.fromReader, failAfterExplain ? 1 : 0);
-    port1.close();
-    port2.close();
+  // A flood (explain finds it) and refused connections (the rest finds them), so both parts are checked with findings.
+  const captures = dir ? ['gen_syn_flood_nocookies.pcap', 'gen_rst_closed_port.pcap'].map((f) => join(dir, f)) : [resolve('media/sample.pcapng')];
+  let explainFound = 0;
+  let restFound = 0;
+  for (const file of captures) {
+    const full = analyzeFile(file, { parallel: false });
+    const refused = full.states.refusedStreams(full.capture.flows.count);
+    const input = { analysis: full.capture, handshakes: full.handshakes, captureSide: full.captureSide };
+    const expected = new HandshakeRules(input);
+    const explained = expected.explain(refused);
+    const rest: RuleFindings = expected.rest();
+    explainFound += Object.values(explained.findings).flat().length;
+    restFound += Object.values(rest).flat().length;
+    // A reader that reported failure (and posted nothing usable), once before its first part and once after it.
+    for (const failAfterExplain of [false, true]) {
+      const { port1, port2 } = new MessageChannel();
+      const { ints } = controlViews(new SharedArrayBuffer(CONTROL_BYTES));
+      const rules = new ReaderRules(port1, ints, input, {});
+      rules.start(refused);
+      if (failAfterExplain) port2.postMessage({ explain: explained });
+      port2.postMessage({ error: 'the reader failed' });
+      Atomics.store(ints, C_RULES, RulesState.Failed);
+      assert.deepEqual(rules.explain(), explained, file);
+      assert.deepEqual(rules.rest(), rest, file);
+      assert.equal(rules.fromReader, failAfterExplain ? 1 : 0);
+      port1.close();
+      port2.close();
+    }
   }
-  if (dir) assert.ok(Object.values(explained.findings).flat().length > 0, 'the capture has handshake findings');
+  if (dir) assert.ok(explainFound > 0 && restFound > 0, 'the captures have findings of both parts');
 });
