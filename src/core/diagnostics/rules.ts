@@ -895,9 +895,54 @@ interface ChurnFacts {
   finals: Float64Array;
 }
 
-function churnFacts(ctx: StateCtx, big: Int32Array, side: Uint8Array, groups: Groups): ChurnFacts {
+/** What churnFacts reads of each stream of `big`, in its order, with the host number of its closer. */
+interface ChurnReads {
+  host: Int32Array;
+  start: Float64Array;
+  end: Float64Array;
+  destAddress: Float64Array;
+  destPort: Int32Array;
+  asClient: Uint8Array;
+}
+
+/**
+ * One pass over `big` in stream order reads both sides' addresses of each stream: the closer's for its host number
+ * (in that order, as groupBy would number them) and the peer's for its destination. A grouping pass and a facts
+ * pass read each stream's tuple twice, at random places of the table.
+ */
+function churnReads(ctx: StateCtx, big: Int32Array, side: Uint8Array): ChurnReads {
   const an = ctx.in.analysis;
   const flows = an.flows;
+  const ids = ctx.ids;
+  const n = big.length;
+  const r: ChurnReads = {
+    host: new Int32Array(n),
+    start: new Float64Array(n),
+    end: new Float64Array(n),
+    destAddress: new Float64Array(n),
+    destPort: new Int32Array(n),
+    asClient: new Uint8Array(n),
+  };
+  const { host, start, end, destAddress, destPort, asClient } = r;
+  // Every array in a local: written with a helper for each stream's times and with a result object's fields, the
+  // facts loop took 45-58 ms on the bench against 23-44 (four alternating runs).
+  const { startSec, startNsec, endSec, endNsec, clientDir } = flows;
+  const refSec = an.refSec;
+  const refNsec = an.refNsec;
+  for (let k = 0; k < n; k++) {
+    const s = big[k]!;
+    const x = side[s]!;
+    host[k] = ids.host(s, x);
+    start[k] = secondsBetween(refSec, refNsec, startSec[s]!, startNsec[s]!);
+    end[k] = secondsBetween(refSec, refNsec, endSec[s]!, endNsec[s]!);
+    destAddress[k] = flows.addressKey(s, x ^ 1);
+    destPort[k] = flows.port(s, x ^ 1);
+    if (x === clientDir[s]) asClient[k] = 1;
+  }
+  return r;
+}
+
+function churnFacts(read: ChurnReads, groups: Groups): ChurnFacts {
   const total = groups.items.length;
   const ends = new Float64Array(total);
   const durations = new Float64Array(total);
@@ -908,27 +953,21 @@ function churnFacts(ctx: StateCtx, big: Int32Array, side: Uint8Array, groups: Gr
   const finals = new Float64Array(groups.count).fill(-Infinity);
   const at = groups.start.slice(0, groups.count);
   const groupOf = groups.groupOf;
-  // Every array in a local: written with a helper for each stream's times and with the result object's fields,
-  // this loop took 45-58 ms on the bench against 23-44 (four alternating runs).
-  const { startSec, startNsec, endSec, endNsec, clientDir } = flows;
-  const refSec = an.refSec;
-  const refNsec = an.refNsec;
-  for (let k = 0; k < big.length; k++) {
+  const { start, end, destAddress: address, destPort: port, asClient } = read;
+  for (let k = 0; k < groupOf.length; k++) {
     const g = groupOf[k]!;
     if (g < 0) continue;
-    const s = big[k]!;
     const i = at[g]!++;
-    const b = secondsBetween(refSec, refNsec, endSec[s]!, endNsec[s]!);
-    const a = secondsBetween(refSec, refNsec, startSec[s]!, startNsec[s]!);
+    const a = start[k]!;
+    const b = end[k]!;
     ends[i] = b;
     durations[i] = b - a;
-    const x = side[s]!;
-    if (x === clientDir[s]) asClients[g]!++;
+    asClients[g]! += asClient[k]!;
     // As windowOf: the window runs forwards even where clocks stepped back.
     starts[g] = Math.min(starts[g]!, a, b);
     finals[g] = Math.max(finals[g]!, a, b);
-    destAddress[i] = flows.addressKey(s, x ^ 1);
-    destPort[i] = flows.port(s, x ^ 1);
+    destAddress[i] = address[k]!;
+    destPort[i] = port[k]!;
   }
   return { ends, durations, destAddress, destPort, asClients, starts, finals };
 }
@@ -949,11 +988,12 @@ function timeWaitChurn(ctx: StateCtx): void {
   const ids = ctx.ids;
   const { timeWait: closers, timeWaitSide: side, timeWaitCell: cell, timeWaitCells: cells } = ctx.census;
   const big = inBigCells(closers, cell, cells, ctx.o.timeWaitMinConnections);
-  const groups = groupBy(big, (s) => ids.host(s, side[s]!), () => ids.hostCount, ctx.o.timeWaitMinConnections);
+  // Each stream's closer and facts are read in one pass in stream order (group by group, the members would be
+  // scattered over the flow table), then laid out like groups.items.
+  const read = churnReads(ctx, big, side);
+  const groups = groupByIds(big, read.host, ids.hostCount, ctx.o.timeWaitMinConnections);
   if (groups.count === 0) return;
-  // Read in one pass in stream order (group by group, the members would be scattered over the flow table), into
-  // arrays laid out like groups.items.
-  const { ends: endsAll, durations: durationsAll, destAddress: destAddressAll, destPort: destPortAll, asClients, starts, finals } = churnFacts(ctx, big, side, groups);
+  const { ends: endsAll, durations: durationsAll, destAddress: destAddressAll, destPort: destPortAll, asClients, starts, finals } = churnFacts(read, groups);
   const busiest = new BusiestDestination(ctx);
   for (let g = 0; g < groups.count; g++) {
     const streams = members(groups, g);
