@@ -186,7 +186,7 @@ export function analyzeFile(path: string, options: FileAnalysisOptions = {}): Fi
       : undefined;
     const full = parts.finish(capture, elsewhere, readerRules);
     const waits = { analysisMs: waitMs, readerMs: floats[F_READER_WAIT_MS]!, finishMs: performance.now() - finishStart, rulesWaitMs: readerRules?.waitMs ?? 0 };
-    return { ...full, parallel: true, waits, rulesBesideReader: readerRules?.fromReader === 2 };
+    return { ...full, parallel: true, waits, rulesBesideReader: readerRules?.allFromReader ?? false };
   } finally {
     Atomics.store(ints, C_CANCEL, 1);
     Atomics.notify(ints, C_READ);
@@ -202,7 +202,7 @@ export function analyzeFile(path: string, options: FileAnalysisOptions = {}): Fi
  */
 export class ReaderRules implements HandshakeRulesElsewhere {
   waitMs = 0;
-  /** How many of the two parts came from the reader. */
+  /** How many of the two parts (explain, rest) came from the reader. */
   fromReader = 0;
   private refused: Uint8Array = new Uint8Array(0);
   private local: HandshakeRules | undefined;
@@ -214,6 +214,11 @@ export class ReaderRules implements HandshakeRulesElsewhere {
     private readonly input: HandshakeRulesInput,
     private readonly options: Partial<DiagnosticOptions>,
   ) {}
+
+  /** Whether the reader ran the whole half: both parts came from it. */
+  get allFromReader(): boolean {
+    return this.fromReader === 2;
+  }
 
   start(refused: Uint8Array): void {
     this.refused = refused;
