@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { CaptureSideCollector } from '../../src/core/diagnostics/captureSide';
 import { groupBy, TupleIds } from '../../src/core/diagnostics/ids';
 import { newPacketContext } from '../../src/core/analysis/packetContext';
-import { newDecodedPacket } from '../../src/core/decode/packet';
+import { newDecodedPacket, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../../src/core/decode/packet';
+import { DiagnosticsCollector, StallEnd } from '../../src/core/diagnostics/collector';
+import { TA_KEEP_ALIVE, TA_RETRANSMISSION, TA_ZERO_WINDOW_PROBE, type SequenceAnalyzer } from '../../src/core/analysis/seqAnalysis';
 import type { PacketRecord } from '../../src/core/capture/types';
 
 /**
@@ -79,3 +81,108 @@ test('groupBy keeps groups in order of their first item and items in their order
   assert.deepEqual([...big.items], [10, 12, 15, 11, 14]);
   assert.deepEqual([...big.groupOf], [0, 1, 0, -1, 1, 0, -1]);
 });
+
+test('the diagnostics collector agrees with a plain model of its rules, streams sharing its filter buckets too', () => {
+  // The collector reads a direction's state bits only when its stream's filter bucket (stream % 4096) counts some:
+  // streams 4096 apart share a bucket, so a count kept wrong would let one stream's open period or run be skipped,
+  // or another's be read. A model with no filter, fed the same random packets, must end with the same facts.
+  const streams = [3, 3 + 4096, 3 + 8192, 7, 7 + 4096, 4095];
+  let seed = 7;
+  const rand = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) % n;
+  let withSilent = 0;
+  for (let trial = 0; trial < 40; trial++) {
+    const seq = { lastFlags: 0 };
+    const c = new DiagnosticsCollector(seq as unknown as SequenceAnalyzer, { bucketSeconds: 1 });
+    const m = new CollectorModel();
+    const ctx = newPacketContext();
+    ctx.refSec = 0;
+    const d = newDecodedPacket();
+    const rec = { tsSec: 0, tsNsec: 0, frameNumber: 0 } as PacketRecord;
+    for (let k = 0; k < 400; k++) {
+      const s = streams[rand(streams.length)]!;
+      const dir = rand(2);
+      rec.tsSec = k >> 3;
+      rec.tsNsec = (k & 7) * 1e8;
+      rec.frameNumber = k + 1;
+      d.payloadLength = rand(3) === 0 ? 0 : 100;
+      const r = rand(20);
+      d.flags = r === 0 ? TCP_FIN | TCP_ACK : r === 1 ? TCP_RST : r === 2 ? TCP_SYN : TCP_ACK;
+      d.window = rand(4) === 0 ? 0 : 1000;
+      seq.lastFlags = [0, 0, TA_RETRANSMISSION, TA_ZERO_WINDOW_PROBE, TA_KEEP_ALIVE][rand(5)]!;
+      ctx.duplicate = rand(10) === 0;
+      c.onTcpPacket(rec, d, s, dir, ctx);
+      m.onPacket(s, dir, rec.tsSec + rec.tsNsec / 1e9, rec.frameNumber, d.payloadLength, d.flags, d.window, seq.lastFlags, ctx.duplicate);
+    }
+    for (const s of streams) for (const side of [0, 1]) {
+      assert.equal(c.runLength(s, side), m.runs.get(s * 2 + side)?.length ?? 0, `trial ${trial} run of ${s}/${side}`);
+      assert.deepEqual(c.run(s, side), m.runs.get(s * 2 + side), `trial ${trial} run of ${s}/${side}`);
+    }
+    c.finish(99, 999);
+    m.finish(99, 999);
+    const stalls = Array.from({ length: c.stallCount }, (_, k) => [c.stallStream[k], c.stallSide[k], c.stallStart[k], c.stallEnd[k], c.stallStartFrame[k], c.stallEndFrame[k], c.stallProbes[k], c.stallHow[k]]);
+    assert.deepEqual(stalls, m.stalls, `trial ${trial} stalls`);
+    assert.deepEqual([...c.buckets.entries()], [...m.buckets.entries()], `trial ${trial} buckets`);
+    assert.ok(m.stalls.length > 0 && m.runsStarted > 0, 'the packets open stalls and runs');
+    const silent = c.silentStreams(2);
+    const expect = streams.filter((s) => (m.runs.get(s * 2)?.length ?? 0) >= 2 || (m.runs.get(s * 2 + 1)?.length ?? 0) >= 2).sort((a, b) => a - b);
+    assert.deepEqual(silent.streams, expect);
+    assert.deepEqual(silent.sides, expect.map((s) => ((m.runs.get(s * 2)?.length ?? 0) >= 2 ? 0 : 1)));
+    withSilent += expect.length > 0 ? 1 : 0;
+  }
+  assert.ok(withSilent > 0, 'some trials end with runs still going');
+});
+
+/** The collector's rules written plainly: per-direction state in maps, every packet looks at its stream's state. */
+class CollectorModel {
+  runs = new Map<number, { length: number; firstFrame: number; firstTime: number; lastTime: number }>();
+  open = new Map<number, { start: number; startFrame: number; probes: number }>();
+  stalls: number[][] = [];
+  runsStarted = 0;
+  buckets = new Map<number, { retransmissions: number; streams: number[]; firstRetransFrame: number }>();
+
+  onPacket(s: number, dir: number, t: number, frame: number, len: number, f: number, window: number, seqFlags: number, duplicate: boolean): void {
+    const i = s * 2 + dir;
+    let flags = 0;
+    if (len > 0 || f & TCP_FIN) flags = duplicate ? seqFlags & ~TA_RETRANSMISSION : seqFlags;
+    else if (this.open.has(i ^ 1)) flags = seqFlags & ~TA_RETRANSMISSION;
+    this.runs.delete(i ^ 1);
+    if (flags & TA_RETRANSMISSION) {
+      if (len > 0) {
+        const b = Math.floor(t);
+        const bucket = this.buckets.get(b) ?? { retransmissions: 0, streams: [], firstRetransFrame: frame };
+        this.buckets.set(b, bucket);
+        bucket.retransmissions++;
+        if (!bucket.streams.includes(s)) bucket.streams.push(s);
+      }
+      const run = this.runs.get(i);
+      if (run) {
+        run.length++;
+        run.lastTime = t;
+      } else {
+        this.runs.set(i, { length: 1, firstFrame: frame, firstTime: t, lastTime: t });
+        this.runsStarted++;
+      }
+    }
+    if (!(f & (TCP_SYN | TCP_FIN | TCP_RST))) {
+      if (window === 0) {
+        if (!this.open.has(i)) this.open.set(i, { start: t, startFrame: frame, probes: 0 });
+      } else if (this.open.has(i)) this.end(i, t, frame, StallEnd.WindowOpened);
+    }
+    if (this.open.has(i ^ 1) && flags & (TA_ZERO_WINDOW_PROBE | TA_KEEP_ALIVE | TA_RETRANSMISSION)) this.open.get(i ^ 1)!.probes++;
+    if (f & (TCP_RST | TCP_FIN)) {
+      const how = f & TCP_RST ? StallEnd.Reset : StallEnd.Fin;
+      if (this.open.has(i)) this.end(i, t, frame, how);
+      if (this.open.has(i ^ 1)) this.end(i ^ 1, t, frame, how);
+    }
+  }
+
+  end(i: number, t: number, frame: number, how: StallEnd): void {
+    const o = this.open.get(i)!;
+    this.open.delete(i);
+    this.stalls.push([i >> 1, i & 1, o.start, t, o.startFrame, frame, o.probes, how]);
+  }
+
+  finish(t: number, frame: number): void {
+    for (const i of [...this.open.keys()].sort((a, b) => a - b)) this.end(i, t, frame, StallEnd.CaptureEnd);
+  }
+}

@@ -3,8 +3,7 @@ import type { PacketContext } from '../analysis/packetContext';
 import type { PacketRecord } from '../capture/types';
 import { TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/packet';
 import { BucketClock, relativeTime } from './captureSide';
-import { grow, touchAhead } from '../util/typed';
-import { grownCapacity } from '../util/capacity';
+import { grow } from '../util/typed';
 import { TA_RETRANSMISSION, TA_ZERO_WINDOW_PROBE, TA_KEEP_ALIVE, type SequenceAnalyzer } from '../analysis/seqAnalysis';
 
 /**
@@ -60,16 +59,25 @@ interface Run {
   lastTime: number;
 }
 
+/**
+ * Buckets of the filter that says which streams may have state bits set (stream & FILTER_MASK). A direction has bits
+ * only while a zero-window period or an unanswered retransmission run is open, on it or its peer: a handful at a
+ * time (at most 3 at once on the bench's million streams), so almost every packet finds its bucket empty and skips
+ * the per-direction byte, a cache miss on the analysis thread's hottest path. 16 KB of counts stays in cache.
+ */
+const FILTER_BUCKETS = 4096;
+const FILTER_MASK = FILTER_BUCKETS - 1;
+
 export class DiagnosticsCollector implements TcpPacketObserver {
   readonly clock: BucketClock;
   /** Retransmissions per time bucket of the clock; buckets without any are not here. */
   readonly buckets = new Map<number, Bucket>();
 
-  // ---- per direction (stream * 2 + dir): state bits, see B_* ----
+  // ---- per direction (stream * 2 + dir): state bits, see B_*; grown when a bit is first set ----
   private cap = 0;
-  private bits!: Uint8Array;
-  /** Streams below this have had their entries written (see touchAhead). */
-  private touched = 0;
+  private bits = new Uint8Array(0);
+  /** Per filter bucket, how many directions of its streams have bits set. */
+  private readonly pending = new Uint32Array(FILTER_BUCKETS);
   // ---- rare per-direction state, keyed by stream * 2 + direction ----
   /** Zero-window periods still open. */
   private readonly openStalls = new Map<number, OpenStall>();
@@ -92,30 +100,34 @@ export class DiagnosticsCollector implements TcpPacketObserver {
     options: { bucketSeconds?: number } = {},
   ) {
     this.clock = new BucketClock(options.bucketSeconds ?? 1);
-    this.growStreams(1024);
   }
 
   onTcpPacket(rec: PacketRecord, d: DecodedPacket, s: number, dir: number, ctx: PacketContext): void {
-    if (s >= this.cap) this.growStreams(grownCapacity(s + 1, this.cap, rec.fileOffset, ctx.fileSize));
-    while (s >= this.touched) this.touched = touchAhead([this.bits], this.cap, this.touched);
     const f = d.flags;
     const i = s * 2 + dir;
-    const u = this.bits;
-    const w0 = u[i]!;
-    let w = w0;
+    const w = this.pending[s & FILTER_MASK] !== 0 && s < this.cap ? this.bits[i]! : 0;
 
     // The sequence analysis' verdict matters for data and FIN (retransmissions) and, while the peer's window is
     // shut, for its probes. Only data retransmissions feed storms and silence runs: SYN and SYN-ACK retries are the
     // handshake rules' story. A duplicate copy is the capture's doing, not a retransmission on the wire.
-    const len = d.payloadLength;
     let flags = 0;
-    if (len > 0 || f & TCP_FIN) flags = ctx.duplicate ? this.seq.lastFlags & ~TA_RETRANSMISSION : this.seq.lastFlags;
+    if (d.payloadLength > 0 || f & TCP_FIN) flags = ctx.duplicate ? this.seq.lastFlags & ~TA_RETRANSMISSION : this.seq.lastFlags;
     else if (w & B_ZW_PEER) flags = this.seq.lastFlags & ~TA_RETRANSMISSION;
+    // Nearly every packet: no open period or run on its stream, not a retransmission, not a zero window.
+    if (w === 0 && !(flags & TA_RETRANSMISSION) && (d.window !== 0 || f & (TCP_SYN | TCP_FIN | TCP_RST))) return;
+    this.eventful(rec, d, s, dir, ctx, w, flags);
+  }
+
+  private eventful(rec: PacketRecord, d: DecodedPacket, s: number, dir: number, ctx: PacketContext, w0: number, flags: number): void {
+    const f = d.flags;
+    const i = s * 2 + dir;
+    let w = w0;
+    const len = d.payloadLength;
 
     // Unanswered retransmission runs: a packet from the peer ends the run of this direction's peer.
     if (w & B_RUN_PEER) {
       w &= ~B_RUN_PEER;
-      u[i ^ 1]! &= ~B_RUN_SELF;
+      this.clear(i ^ 1, B_RUN_SELF);
       this.runs.delete(i ^ 1);
     }
     if (flags & TA_RETRANSMISSION) {
@@ -137,7 +149,7 @@ export class DiagnosticsCollector implements TcpPacketObserver {
         run.lastTime = t;
       } else {
         w |= B_RUN_SELF;
-        u[i ^ 1]! |= B_RUN_PEER;
+        this.set(i ^ 1, B_RUN_PEER);
         this.runs.set(i, { length: 1, firstFrame: frame, firstTime: t, lastTime: t });
       }
     }
@@ -149,13 +161,13 @@ export class DiagnosticsCollector implements TcpPacketObserver {
           const t = relativeTime(rec, ctx);
           if (t === t) {
             w |= B_ZW_SELF;
-            u[i ^ 1]! |= B_ZW_PEER;
+            this.set(i ^ 1, B_ZW_PEER);
             this.openStalls.set(i, { start: t, startFrame: rec.frameNumber, probes: 0 });
           }
         }
       } else if (w & B_ZW_SELF) {
         w &= ~B_ZW_SELF;
-        u[i ^ 1]! &= ~B_ZW_PEER;
+        this.clear(i ^ 1, B_ZW_PEER);
         this.endStall(s, dir, relativeTime(rec, ctx), rec.frameNumber, StallEnd.WindowOpened);
       }
     }
@@ -168,10 +180,30 @@ export class DiagnosticsCollector implements TcpPacketObserver {
       if (w & B_ZW_SELF) this.endStall(s, dir, t, rec.frameNumber, how);
       if (w & B_ZW_PEER) this.endStall(s, dir ^ 1, t, rec.frameNumber, how);
       w &= ~(B_ZW_SELF | B_ZW_PEER);
-      u[i ^ 1]! &= ~(B_ZW_SELF | B_ZW_PEER);
+      this.clear(i ^ 1, B_ZW_SELF | B_ZW_PEER);
     }
 
-    if (w !== w0) u[i] = w;
+    if (w !== w0) this.write(i, w);
+  }
+
+  /** Sets direction `i`'s bits to `w`, growing the array and keeping the filter's count of its bucket. */
+  private write(i: number, w: number): void {
+    const s = i >> 1;
+    if (s >= this.cap) {
+      if (w === 0) return;
+      this.growStreams(Math.max(s + 1, this.cap * 2, 1024));
+    }
+    const old = this.bits[i]!;
+    if ((old === 0) !== (w === 0)) this.pending[s & FILTER_MASK]! += w === 0 ? -1 : 1;
+    this.bits[i] = w;
+  }
+
+  private set(i: number, bit: number): void {
+    this.write(i, ((i >> 1) < this.cap ? this.bits[i]! : 0) | bit);
+  }
+
+  private clear(i: number, bit: number): void {
+    if (i >> 1 < this.cap) this.write(i, this.bits[i]! & ~bit);
   }
 
   /** Closes the zero-window periods still open when the capture ends (at its last TCP packet), in stream order. */
@@ -179,8 +211,8 @@ export class DiagnosticsCollector implements TcpPacketObserver {
     const open = [...this.openStalls.keys()].sort((a, b) => a - b);
     for (const i of open) {
       this.endStall(i >> 1, i & 1, lastTime, lastFrame, StallEnd.CaptureEnd);
-      this.bits[i]! &= ~B_ZW_SELF;
-      this.bits[i ^ 1]! &= ~B_ZW_PEER;
+      this.clear(i, B_ZW_SELF);
+      this.clear(i ^ 1, B_ZW_PEER);
     }
   }
 
@@ -189,6 +221,21 @@ export class DiagnosticsCollector implements TcpPacketObserver {
   /** Retransmissions in a row from the side that nothing from its peer followed (up to the capture's end). */
   runLength(stream: number, side: number): number {
     return stream < this.cap && this.bits[stream * 2 + side]! & B_RUN_SELF ? this.runs.get(stream * 2 + side)!.length : 0;
+  }
+
+  /**
+   * The streams with a run of at least `min` on either side, in stream order, each with the side of its run (side 0
+   * where both have one): from the runs themselves, which are few, rather than asking every stream.
+   */
+  silentStreams(min: number): { streams: number[]; sides: number[] } {
+    const sideOf = new Map<number, number>();
+    for (const [i, run] of this.runs) {
+      if (run.length < min) continue;
+      const side = sideOf.get(i >> 1);
+      if (side === undefined || (i & 1) < side) sideOf.set(i >> 1, i & 1);
+    }
+    const streams = [...sideOf.keys()].sort((a, b) => a - b);
+    return { streams, sides: streams.map((st) => sideOf.get(st)!) };
   }
 
   /** First frame and first and last times of that run; undefined when the side has no run going. */
@@ -224,9 +271,7 @@ export class DiagnosticsCollector implements TcpPacketObserver {
   }
 
   private growStreams(c: number): void {
-    const bits = new Uint8Array(c * 2);
-    if (this.bits) bits.set(this.bits);
-    this.bits = bits;
+    this.bits = grow(this.bits, c * 2);
     this.cap = c;
   }
 }

@@ -210,13 +210,10 @@ function endStateCensus(input: StateRulesInput, o: DiagnosticOptions): EndStateC
       k.timeWaitCells[cell]!++;
       k.timeWait[timeWait++] = s;
     }
-    const r0 = c.runLength(s, 0);
-    const r1 = c.runLength(s, 1);
-    if (r0 >= o.halfOpenMinRetransmissions || r1 >= o.halfOpenMinRetransmissions) {
-      k.silent.push(s);
-      k.silentSide.push(r0 >= o.halfOpenMinRetransmissions ? 0 : 1);
-    }
   }
+  const silent = c.silentStreams(o.halfOpenMinRetransmissions);
+  k.silent = silent.streams;
+  k.silentSide = silent.sides;
   k.timeWait = k.timeWait.subarray(0, timeWait);
   k.timeWaitCell = k.timeWaitCell.subarray(0, timeWait);
   return k;
