@@ -4,7 +4,7 @@ import { analyzeFile } from '../../src/node/parallel';
 // Where a parallel full analysis' memory goes: V8 heap vs typed arrays, at the end of the pass.
 const file = process.argv[2]!;
 const t0 = performance.now();
-const r = analyzeFile(file, { withoutDiagnostics: process.argv.includes('--nodiag'), rulesBesideReader: !process.argv.includes('--rules-here'), slots: Number(process.argv.find((a) => a.startsWith('--slots='))?.slice(8) ?? 8), batchSegments: Number(process.argv.find((a) => a.startsWith('--batch='))?.slice(8) ?? 4096), besideReader: (process.argv.find((a) => a.startsWith('--beside='))?.slice(9).split(',').filter(Boolean) ?? undefined) as never });
+const r = analyzeFile(file, { parallel: !process.argv.includes('--one-thread'), withoutDiagnostics: process.argv.includes('--nodiag'), rulesBesideReader: !process.argv.includes('--rules-here'), slots: Number(process.argv.find((a) => a.startsWith('--slots='))?.slice(8) ?? 8), batchSegments: Number(process.argv.find((a) => a.startsWith('--batch='))?.slice(8) ?? 4096), besideReader: (process.argv.find((a) => a.startsWith('--beside='))?.slice(9).split(',').filter(Boolean) ?? undefined) as never });
 const wallMs = performance.now() - t0;
 const m = process.memoryUsage();
 const mb = (n: number) => (n / 1048576).toFixed(0);
