@@ -14,9 +14,9 @@ import { reviveAs } from '../util/transfer';
  * and before the segment writer in the reader thread: it tells them whether the packet is a duplicate copy through
  * `ctx.duplicate`, which the segment record carries across.
  *
- * Per packet it touches one byte of the stream's (two state bits) and, for the duplicate check, one slot of a small
- * table of recent packets that stays in cache: the per-stream state is a million bytes for a million streams, not a
- * block per direction that would cost the reader a cache miss on most packets.
+ * Per packet it touches, for the client's packets, one byte of the stream's (two state bits) and, for the duplicate
+ * check, one slot of a small table of recent packets that stays in cache: the per-stream state is a million bytes
+ * for a million streams, not a block per direction that would cost the reader a cache miss on most packets.
  */
 
 /** The client sent something other than a SYN (as the flow table named the client then): it got past its SYN. */
@@ -130,9 +130,12 @@ export class CaptureSideCollector implements TcpPacketObserver {
     this.lastTimeSeen = t;
     this.lastFrameSeen = rec.frameNumber;
 
-    // The client went on past its SYN (the handshake timing itself is the HandshakeTracker's).
-    const w = this.bits[s]!;
-    if (!(w & B_CLIENT_MOVED) && dir === ctx.clientDir && !(f & TCP_SYN)) this.bits[s] = w | B_CLIENT_MOVED;
+    // The client went on past its SYN (the handshake timing itself is the HandshakeTracker's): only its packets
+    // need the stream's byte.
+    if (dir === ctx.clientDir && !(f & TCP_SYN)) {
+      const w = this.bits[s]!;
+      if (!(w & B_CLIENT_MOVED)) this.bits[s] = w | B_CLIENT_MOVED;
+    }
     if (f & TCP_RST) this.pushRst(t, s, dir, rec.frameNumber);
 
     // The same packet twice (two capture points, SPAN copies): the same direction of the same stream, the same IPv4
