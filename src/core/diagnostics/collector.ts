@@ -13,9 +13,11 @@ import { TA_RETRANSMISSION, TA_ZERO_WINDOW_PROBE, TA_KEEP_ALIVE, type SequenceAn
  * copies) is the CaptureSideCollector's, which runs first (beside the reader in a parallel pass) and says through
  * `ctx.duplicate` whether this packet is a copy.
  *
- * It runs for every TCP packet, so each direction of a stream keeps one byte of state bits, some mirrored from the
- * peer's direction so a packet never needs the other half; it reads the packet's time only when something happens.
- * Anything rare (open zero-window periods, retransmission runs) lives outside, in maps and event lists: O(events
+ * It runs for every TCP packet on the thread the pass waits for, so the common packet costs a few branches and one
+ * read of a small filter that stays in cache: a direction has state bits (one byte, some mirrored from the peer's
+ * direction so a packet never needs the other half) only while one of its rare states is open, and the byte is read
+ * only when the filter says its stream may have some. It reads the packet's time only when something happens.
+ * The rare state itself (open zero-window periods, retransmission runs) lives in maps and event lists: O(events
  * that are themselves problems), never O(packets). It reads nothing from the flow table during the pass, only the
  * packet, its context and the SequenceAnalyzer's verdict for it: it must run after the SequenceAnalyzer.
  */
