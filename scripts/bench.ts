@@ -42,7 +42,8 @@ const USAGE = `usage: bench [--scale S] [--only ${KINDS.join('|')}] [--passes ${
   --passes P  which passes to time (default: all)
   --no-tools  skip tshark and tcptrace
   --runs N    time each pass N times, keep the fastest (figures are noisy on a busy machine); the diagnostics'
-              share takes the rounds' paired ratios and needs 6 rounds or more for a verdict (21 tell within ~5%)
+              share takes the rounds' paired ratios and needs 6 rounds or more for a verdict (on these VMs 21-31
+              rounds give a 95% interval 4-13 points wide)
   --profile   also write a CPU profile of each pass and print its top self-time functions
   --regen     regenerate the captures even when cached
   --pathological  instead, the captures built to hurt (scripts/pathological.ts: out-of-order flood, SYN flood,

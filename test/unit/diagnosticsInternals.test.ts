@@ -4,7 +4,7 @@ import { CaptureSideCollector } from '../../src/core/diagnostics/captureSide';
 import { groupBy, TupleIds } from '../../src/core/diagnostics/ids';
 import { newPacketContext } from '../../src/core/analysis/packetContext';
 import { newDecodedPacket, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../../src/core/decode/packet';
-import { DiagnosticsCollector, StallEnd } from '../../src/core/diagnostics/collector';
+import { DiagnosticsCollector, FILTER_BUCKETS, StallEnd } from '../../src/core/diagnostics/collector';
 import { TA_KEEP_ALIVE, TA_RETRANSMISSION, TA_ZERO_WINDOW_PROBE, type SequenceAnalyzer } from '../../src/core/analysis/seqAnalysis';
 import type { PacketRecord } from '../../src/core/capture/types';
 
@@ -83,10 +83,12 @@ test('groupBy keeps groups in order of their first item and items in their order
 });
 
 test('the diagnostics collector agrees with a plain model of its rules, streams sharing its filter buckets too', () => {
-  // The collector reads a direction's state bits only when its stream's filter bucket (stream % 4096) counts some:
-  // streams 4096 apart share a bucket, so a count kept wrong would let one stream's open period or run be skipped,
-  // or another's be read. A model with no filter, fed the same random packets, must end with the same facts.
-  const streams = [3, 3 + 4096, 3 + 8192, 7, 7 + 4096, 4095];
+  // The collector reads a direction's state bits only when its stream's filter bucket (stream % FILTER_BUCKETS)
+  // counts some: streams that far apart share a bucket, so a count kept wrong would let one stream's open period or
+  // run be skipped, or another's be read. A model with no filter, fed the same random packets, must end with the
+  // same facts.
+  const b = FILTER_BUCKETS;
+  const streams = [3, 3 + b, 3 + 2 * b, 7, 7 + b, b - 1];
   let seed = 7;
   const rand = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) % n;
   let withSilent = 0;

@@ -67,7 +67,7 @@ interface Run {
  * time (at most 3 at once on the bench's million streams), so almost every packet finds its bucket empty and skips
  * the per-direction byte, a cache miss on the analysis thread's hottest path. 16 KB of counts stays in cache.
  */
-const FILTER_BUCKETS = 4096;
+export const FILTER_BUCKETS = 4096;
 const FILTER_MASK = FILTER_BUCKETS - 1;
 
 export class DiagnosticsCollector implements TcpPacketObserver {
