@@ -182,6 +182,7 @@ function endStateCensus(input: StateRulesInput, o: DiagnosticOptions): EndStateC
   const st = input.states;
   const flows = input.analysis.flows;
   const n = flows.count;
+  const silent = c.silentStreams(o.halfOpenMinRetransmissions);
   const k: EndStateCensus = {
     joined: [],
     closeWait: [],
@@ -190,8 +191,8 @@ function endStateCensus(input: StateRulesInput, o: DiagnosticOptions): EndStateC
     timeWaitSide: new Uint8Array(n),
     timeWaitCells: new Int32Array(SKETCH_CELLS),
     timeWaitCell: new Int32Array(n),
-    silent: [],
-    silentSide: [],
+    silent: silent.streams,
+    silentSide: silent.sides,
   };
   let timeWait = 0;
   for (let s = 0; s < n; s++) {
@@ -211,9 +212,6 @@ function endStateCensus(input: StateRulesInput, o: DiagnosticOptions): EndStateC
       k.timeWait[timeWait++] = s;
     }
   }
-  const silent = c.silentStreams(o.halfOpenMinRetransmissions);
-  k.silent = silent.streams;
-  k.silentSide = silent.sides;
   k.timeWait = k.timeWait.subarray(0, timeWait);
   k.timeWaitCell = k.timeWaitCell.subarray(0, timeWait);
   return k;
@@ -469,7 +467,7 @@ function minOf(xs: readonly number[]): number {
 function windowOf(ctx: Ctx, streams: ArrayLike<number>): { start: number; end: number } {
   let start = Infinity;
   let end = -Infinity;
-  // Every array in a local (see churnFacts).
+  // Every array in a local (see churnReads).
   const { refSec, refNsec, flows } = ctx.in.analysis;
   const { startSec, startNsec, endSec, endNsec } = flows;
   // A flow's first packet in file order need not be its earliest (clocks step back in merged or damaged files); a
