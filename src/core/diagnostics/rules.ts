@@ -359,61 +359,76 @@ function plural(n: number, one: string, many = `${one}s`): string {
 }
 
 /**
- * The side `side(s)` of each of `streams`, with its address key and (when `withPort`) its port, read from the flow
- * table once: sketching the groups and numbering their members both need them, and a stream of a sparse list is a
- * random place in the table.
+ * The side `side(s)` of each of `streams`, with its address key, (when `withPort`) its port and (when `withOther`)
+ * the other side's address key, read from the flow table once: sketching the groups, numbering their members and
+ * the rules' own reads all need them, and a stream of a sparse list is a random place in the table.
  */
-function sidesAndKeys(ctx: Ctx, streams: ArrayLike<number>, side: (s: number) => number, withPort: boolean): { sides: Uint8Array; keys: Float64Array; ports: Int32Array | null } {
+function sidesAndKeys(ctx: Ctx, streams: ArrayLike<number>, side: (s: number) => number, withPort: boolean, withOther = false): SidesAndKeys {
   const flows = ctx.in.analysis.flows;
   const n = streams.length;
   const sides = new Uint8Array(n);
   const keys = new Float64Array(n);
   const ports = withPort ? new Int32Array(n) : null;
+  const others = withOther ? new Float64Array(n) : null;
   for (let i = 0; i < n; i++) {
     const s = streams[i]!;
     const x = side(s);
     sides[i] = x;
     keys[i] = flows.addressKey(s, x);
     if (ports !== null) ports[i] = flows.port(s, x);
+    if (others !== null) others[i] = flows.addressKey(s, x ^ 1);
   }
-  return { sides, keys, ports };
+  return { sides, keys, ports, others };
+}
+
+interface SidesAndKeys {
+  sides: Uint8Array;
+  keys: Float64Array;
+  ports: Int32Array | null;
+  /** The other side's address keys (withOther). */
+  others: Float64Array | null;
 }
 
 /** Streams grouped by the endpoint (`ip:port`) of the side `side(s)`, optionally only groups of `minGroup`. */
 function byEndpoint(ctx: Ctx, streams: ArrayLike<number>, side: (s: number) => number, minGroup = 1): Groups {
-  return bySide(ctx, streams, side, true, minGroup);
-}
-
-/** Streams grouped by the address (`ip`) of the side `side(s)`, optionally only groups of `minGroup`. */
-function byHost(ctx: Ctx, streams: ArrayLike<number>, side: (s: number) => number, minGroup = 1): Groups {
-  return bySide(ctx, streams, side, false, minGroup);
-}
-
-function bySide(ctx: Ctx, streams: ArrayLike<number>, side: (s: number) => number, withPort: boolean, minGroup: number): Groups {
-  const { list, id } = numberedBig(ctx, streams, side, withPort, minGroup);
-  return groupByIds(list, id, withPort ? ctx.ids.endpointCount : ctx.ids.hostCount, minGroup);
+  const { list, id } = numberedBig(ctx, streams, side, true, minGroup);
+  return groupByIds(list, id, ctx.ids.endpointCount, minGroup);
 }
 
 /**
  * The streams of `streams`, in order, whose address (with its port when `withPort`) at the side `side(s)` may be
  * shared by at least `minGroup` of them (ids.maybeInBigGroups), each with that side and its host (or endpoint)
- * number.
+ * number, and (when `withOther`) the other side's address key.
  */
-function numberedBig(ctx: Ctx, streams: ArrayLike<number>, side: (s: number) => number, withPort: boolean, minGroup: number): { list: Int32Array; id: Int32Array; sides: Uint8Array } {
+function numberedBig(ctx: Ctx, streams: ArrayLike<number>, side: (s: number) => number, withPort: boolean, minGroup: number, withOther = false): { list: Int32Array; id: Int32Array; sides: Uint8Array; others: Float64Array } {
   const ids = ctx.ids;
-  const { sides, keys, ports } = sidesAndKeys(ctx, streams, side, withPort);
+  const { sides, keys, ports, others } = sidesAndKeys(ctx, streams, side, withPort, withOther);
   const big = ids.maybeInBigGroups(keys, ports, minGroup);
   const list = new Int32Array(big.length);
   const id = new Int32Array(big.length);
   const bigSides = new Uint8Array(big.length);
+  const bigOthers = new Float64Array(others === null ? 0 : big.length);
   for (let j = 0; j < big.length; j++) {
     const i = big[j]!;
     const s = streams[i]!;
     list[j] = s;
     bigSides[j] = sides[i]!;
+    if (others !== null) bigOthers[j] = others[i]!;
     id[j] = ports === null ? ids.hostOfKey(keys[i]!, s, sides[i]!) : ids.endpointOfKey(keys[i]!, ports[i]!, s, sides[i]!);
   }
-  return { list, id, sides: bigSides };
+  return { list, id, sides: bigSides, others: bigOthers };
+}
+
+/** For each place of `g.items`, the index in the list grouped of the item there. */
+function itemIndex(g: Groups): Int32Array {
+  const out = new Int32Array(g.items.length);
+  const at = g.start.slice(0, g.count);
+  const groupOf = g.groupOf;
+  for (let k = 0; k < groupOf.length; k++) {
+    const x = groupOf[k]!;
+    if (x >= 0) out[at[x]!++] = k;
+  }
+  return out;
 }
 
 function members(g: Groups, k: number): Int32Array {
@@ -591,11 +606,17 @@ function synFloodAndScan(ctx: HandshakeCtx): void {
   const o = ctx.o;
   const ids = ctx.ids;
   // SYN flood: one listener, many unfinished handshakes from many sources.
-  const byListener = byEndpoint(ctx, ctx.census.unfinished, serverSide(ctx), o.synFloodMinHalfOpen);
+  // The clients' addresses are read with the listeners', in stream order (see sidesAndKeys).
+  const flood = numberedBig(ctx, ctx.census.unfinished, serverSide(ctx), true, o.synFloodMinHalfOpen, true);
+  const byListener = groupByIds(flood.list, flood.id, ids.endpointCount, o.synFloodMinHalfOpen);
+  const floodIndex = itemIndex(byListener);
   for (let g = 0; g < byListener.count; g++) {
     const streams = members(byListener, g);
     const sourceSet = new Set<number>();
-    for (const s of streams) sourceSet.add(ids.host(s, clientSide(ctx, s)));
+    for (let i = byListener.start[g]!; i < byListener.start[g + 1]!; i++) {
+      const j = floodIndex[i]!;
+      sourceSet.add(ids.hostOfKey(flood.others[j]!, flood.list[j]!, flood.sides[j]! ^ 1));
+    }
     const sources = sourceSet.size;
     if (sources < o.synFloodMinSources) continue;
     let synAckRetries = 0;
@@ -625,7 +646,7 @@ function synFloodAndScan(ctx: HandshakeCtx): void {
   // Port scan: one source probing many ports of one host, mostly answered by RST or nothing.
   const probes = ctx.census.probes;
   // Only sources with enough probes can be scanners; then one group per (source, target) pair.
-  const { list: candidates, id: sourceOf, sides } = numberedBig(ctx, probes, (s) => clientSide(ctx, s), false, o.portScanMinPorts);
+  const { list: candidates, id: sourceOf, sides, others: targets } = numberedBig(ctx, probes, (s) => clientSide(ctx, s), false, o.portScanMinPorts, true);
   const busy = sourcesWithProbes(ids.hostCount, sourceOf, o.portScanMinPorts);
   const busyStreams = new Int32Array(busy.length);
   const pairOf = new Int32Array(busy.length);
@@ -633,7 +654,7 @@ function synFloodAndScan(ctx: HandshakeCtx): void {
     const j = busy[b]!;
     const s = candidates[j]!;
     busyStreams[b] = s;
-    pairOf[b] = ids.pair(sourceOf[j]!, ids.host(s, sides[j]! ^ 1));
+    pairOf[b] = ids.pair(sourceOf[j]!, ids.hostOfKey(targets[j]!, s, sides[j]! ^ 1));
   }
   const byPair = groupByIds(busyStreams, pairOf, ids.pairCount);
   for (let g = 0; g < byPair.count; g++) {
@@ -677,6 +698,12 @@ function sourcesWithProbes(hostCount: number, sourceOf: Int32Array, min: number)
   return out.subarray(0, n);
 }
 
+/** Whether any of `streams` got a SYN-ACK. */
+function answeredAny(hs: HandshakeTracker, streams: Int32Array): boolean {
+  for (let i = 0; i < streams.length; i++) if (hs.synAckCount(streams[i]!) > 0) return true;
+  return false;
+}
+
 function acceptQueueOverflow(ctx: HandshakeCtx): void {
   const hs = ctx.in.handshakes;
   const f = ctx.in.analysis.flows;
@@ -686,21 +713,36 @@ function acceptQueueOverflow(ctx: HandshakeCtx): void {
   const server = serverSide(ctx);
   const byListener = byEndpoint(ctx, affected, server, ctx.o.acceptQueueMinAffected);
   if (byListener.count === 0) return;
-  // Alive: the listener answered at least one SYN, on any connection. Streams are checked by port first, so a
-  // million healthy connections cost no lookups; the scan stops once every candidate is known alive.
+  // Alive: the listener answered at least one SYN, on any connection. Its own affected connections usually show it
+  // (they got their SYN-ACK, late); only listeners none of whose affected connections got one need the scan of
+  // every stream. The scan checks the port first, then the address key, and numbers only the candidates'
+  // endpoints: numbering every listener it passes cost the bench's reader thread 50-70 ms (most streams go to the
+  // same few ports). It stops once every candidate is known alive.
+  const alive = new Uint8Array(ids.endpointCount);
   const candidate = new Uint8Array(ids.endpointCount);
   const candidatePort = new Uint8Array(65536);
+  const candidateKeys = new Set<number>();
+  let unknown = 0;
   for (let g = 0; g < byListener.count; g++) {
-    candidate[byListener.key[g]!] = 1;
-    candidatePort[ids.portOfEndpoint(byListener.key[g]!)] = 1;
+    const e = byListener.key[g]!;
+    if (answeredAny(hs, members(byListener, g))) {
+      alive[e] = 1;
+      continue;
+    }
+    const s = byListener.items[byListener.start[g]!]!;
+    candidate[e] = 1;
+    candidatePort[ids.portOfEndpoint(e)] = 1;
+    candidateKeys.add(f.addressKey(s, server(s)));
+    unknown++;
   }
-  const alive = new Uint8Array(ids.endpointCount);
-  let unknown = byListener.count;
   for (let s = 0; unknown > 0 && s < f.count; s++) {
     if (hs.synAckCount(s) === 0) continue;
     const x = server(s);
-    if (!candidatePort[f.port(s, x)]) continue;
-    const e = ids.endpoint(s, x);
+    const p = f.port(s, x);
+    if (!candidatePort[p]) continue;
+    const key = f.addressKey(s, x);
+    if (!candidateKeys.has(key)) continue;
+    const e = ids.endpointOfKey(key, p, s, x);
     if (e < candidate.length && candidate[e] && !alive[e]) {
       alive[e] = 1;
       unknown--;
@@ -792,13 +834,19 @@ function refusedConnections(ctx: HandshakeCtx): void {
   const ids = ctx.ids;
   const server = serverSide(ctx);
   const refused = unexplained(ctx, ctx.census.refused);
-  const groups = byHost(ctx, refused, server);
+  // Each stream's server port is read with its address, in stream order: read again group by group, the members
+  // are random places of the flow table (30 ms on the bench's 40 000 refused streams).
+  const { sides, keys, ports: portOfItem } = sidesAndKeys(ctx, refused, server, true);
+  const hostOf = new Int32Array(refused.length);
+  for (let i = 0; i < refused.length; i++) hostOf[i] = ids.hostOfKey(keys[i]!, refused[i]!, sides[i]!);
+  const groups = groupByIds(refused, hostOf, ids.hostCount);
+  const where = itemIndex(groups);
   const portSeen = new Uint8Array(65536); // the ports of the group at hand, cleared after each
   for (let g = 0; g < groups.count; g++) {
     const streams = members(groups, g);
     const ports: number[] = [];
-    for (const s of streams) {
-      const p = port(ctx, s, server(s));
+    for (let i = groups.start[g]!; i < groups.start[g + 1]!; i++) {
+      const p = portOfItem![where[i]!]!;
       if (!portSeen[p]) {
         portSeen[p] = 1;
         ports.push(p);
