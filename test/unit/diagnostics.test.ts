@@ -161,6 +161,28 @@ test('tcp.rst.storm: hot buckets of one host make one storm; a quiet bucket betw
   assert.ok(f.streams.every((s) => s < 120 || s >= 150));
 });
 
+test('tcp.rst.storm groups resets by their exact sender, IPv6 senders included', () => {
+  // The capture side keeps each reset's sender address key from the packet; it must name the sender as the flow
+  // table does. Two IPv6 servers sending 75 resets each are two quiet hosts, not one storm.
+  const reset = (i: number, server: string) =>
+    tcpConversation({ client: { ip: `2001:db8::c${i % 7}`, port: 40000 + i }, server: { ip: server, port: 443 }, start: T0 + i * 0.004, rtt: 0.01, clientIsn: 1000 + i * 7919, serverIsn: 5000 + i * 104729 })
+      .handshake()
+      .rst('server').records;
+  const one = analyzeFull(memorySource(pcap(byTime(...Array.from({ length: 150 }, (_, i) => reset(i, '2001:db8::2'))))));
+  const f = only(one.findings, 'tcp.rst.storm');
+  assert.equal(f.endpoint, '2001:db8::2');
+  assert.equal(f.metrics.resets, 150);
+  const two = byTime(...Array.from({ length: 150 }, (_, i) => reset(i, i % 2 ? '2001:db8::2' : '2001:db8::3')));
+  assert.ok(!codes(diagnoseRecords(two)).includes('tcp.rst.storm'));
+  // And the keys kept are the flow table's, for both address families.
+  const v4 = byTime(...Array.from({ length: 5 }, (_, i) => conv(i, i * 0.01).handshake().rst('client').records));
+  for (const run of [one, analyzeFull(memorySource(pcap(v4)))]) {
+    const c = run.captureSide;
+    assert.ok(c.rstCount > 0);
+    for (let k = 0; k < c.rstCount; k++) assert.equal(c.rstKey[k], run.capture.flows.addressKey(c.rstStream[k]!, c.rstSide[k]!));
+  }
+});
+
 test('tcp.half_open: retransmissions into silence after the connection was established', () => {
   const c = conv(0, 0).handshake().wait(0.001).send('client', 100).wait(0.005).ack('server').wait(1);
   const seq = c.nextSeq('client');

@@ -257,9 +257,8 @@ export class FlowTable {
     const lo = (side === 0) === (this.aIsLo[stream] === 1);
     if (this.keys[k + 3] !== 6) return this.keys[lo ? k : k + 1]!;
     const base = this.keys[k]! * KEY6_WORDS + (lo ? 0 : 4);
-    let h = 0x811c9dc5;
-    for (let i = 0; i < 4; i++) h = mix(h, this.keys6[base + i]!);
-    return 4294967296 + (h >>> 0);
+    const w = this.keys6;
+    return ipv6AddressKey(w[base]!, w[base + 1]!, w[base + 2]!, w[base + 3]!);
   }
 
   private newStream(t: number, srcIsLo: boolean, frame: number, tsSec: number, tsNsec: number): number {
@@ -441,6 +440,16 @@ export class FlowTable {
     this.clientDir = grow(this.clientDir, c);
     this.clientBy = grow(this.clientBy, c);
   }
+}
+
+/** FlowTable.addressKey of a source or destination address read from a packet (DecodedPacket's words). */
+export function packetAddressKey(version: number, w0: number, w1: number, w2: number, w3: number): number {
+  return version === 6 ? ipv6AddressKey(w0, w1, w2, w3) : w0 >>> 0;
+}
+
+function ipv6AddressKey(w0: number, w1: number, w2: number, w3: number): number {
+  const h = mix(mix(mix(mix(0x811c9dc5, w0), w1), w2), w3);
+  return 4294967296 + (h >>> 0);
 }
 
 function mix(h: number, w: number): number {

@@ -3,6 +3,7 @@ import type { PacketContext } from '../analysis/packetContext';
 import type { PacketRecord } from '../capture/types';
 import { TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/packet';
 import { grow, touchAhead, typedArray } from '../util/typed';
+import { packetAddressKey } from '../analysis/flowTable';
 import { grownCapacity } from '../util/capacity';
 import { reviveAs } from '../util/transfer';
 
@@ -92,6 +93,12 @@ export class CaptureSideCollector implements TcpPacketObserver {
   rstStream: Int32Array;
   rstSide: Uint8Array;
   rstFrame: Uint32Array;
+  /**
+   * The sender's address key (FlowTable.addressKey), from the packet: the rules group resets by sender, and reading
+   * it back from the flow table after the pass, reset by reset, was a random place in the table each time (about
+   * 50 ms on the bench's analysis thread, on the path the pass waits for).
+   */
+  rstKey: Float64Array;
 
   duplicates = 0;
   duplicateFrames: number[] = [];
@@ -102,7 +109,7 @@ export class CaptureSideCollector implements TcpPacketObserver {
   lastFrameSeen = 0;
 
   static revive(cloned: unknown): CaptureSideCollector {
-    const c = reviveAs(cloned, CaptureSideCollector, (o) => o.bits instanceof Uint8Array && o.recentU32 instanceof Uint32Array && o.recentF64?.buffer === o.recentU32.buffer && o.rstTime instanceof Float64Array && o.dataBuckets instanceof Map);
+    const c = reviveAs(cloned, CaptureSideCollector, (o) => o.bits instanceof Uint8Array && o.recentU32 instanceof Uint32Array && o.recentF64?.buffer === o.recentU32.buffer && o.rstTime instanceof Float64Array && o.rstKey instanceof Float64Array && o.dataBuckets instanceof Map);
     Object.setPrototypeOf(c.clock, BucketClock.prototype);
     return c;
   }
@@ -115,6 +122,7 @@ export class CaptureSideCollector implements TcpPacketObserver {
     this.rstStream = typedArray(Int32Array, 256, shared);
     this.rstSide = typedArray(Uint8Array, 256, shared);
     this.rstFrame = typedArray(Uint32Array, 256, shared);
+    this.rstKey = typedArray(Float64Array, 256, shared);
     this.bits = typedArray(Uint8Array, 0, shared);
     const recent = new ArrayBuffer(RECENT_SLOTS * 16);
     this.recentU32 = new Uint32Array(recent);
@@ -136,7 +144,7 @@ export class CaptureSideCollector implements TcpPacketObserver {
       const w = this.bits[s]!;
       if (!(w & B_CLIENT_MOVED)) this.bits[s] = w | B_CLIENT_MOVED;
     }
-    if (f & TCP_RST) this.pushRst(t, s, dir, rec.frameNumber);
+    if (f & TCP_RST) this.pushRst(t, s, dir, rec.frameNumber, d);
 
     // The same packet twice (two capture points, SPAN copies): the same direction of the same stream, the same IPv4
     // id and flags, and the same seq, ack and length within 50 ms (the id and flags compared exactly, the rest
@@ -217,7 +225,7 @@ export class CaptureSideCollector implements TcpPacketObserver {
     if (this.duplicateStreams.size < 200) this.duplicateStreams.add(s);
   }
 
-  private pushRst(t: number, s: number, dir: number, frame: number): void {
+  private pushRst(t: number, s: number, dir: number, frame: number, d: DecodedPacket): void {
     this.bits[s]! |= B_RST;
     const k = this.rstCount;
     if (k === this.rstTime.length) {
@@ -225,11 +233,13 @@ export class CaptureSideCollector implements TcpPacketObserver {
       this.rstStream = grow(this.rstStream, k * 2);
       this.rstSide = grow(this.rstSide, k * 2);
       this.rstFrame = grow(this.rstFrame, k * 2);
+      this.rstKey = grow(this.rstKey, k * 2);
     }
     this.rstTime[k] = t;
     this.rstStream[k] = s;
     this.rstSide[k] = dir;
     this.rstFrame[k] = frame;
+    this.rstKey[k] = packetAddressKey(d.ipVersion, d.src0, d.src1, d.src2, d.src3);
     this.rstCount = k + 1;
   }
 

@@ -1257,15 +1257,14 @@ function unexplainedResets(ctx: ResetCtx): Int32Array {
 
 /**
  * The number of the host that sent each reset (-1 for resets left out), for the resets of `resets` whose senders
- * may have sent at least `min`: as ids.maybeInBigGroups then ids.host, but each sender's address is read from the
- * flow table once (a reset's stream is a random place in the table), sketched and numbered from the same key.
+ * may have sent at least `min`: as ids.maybeInBigGroups then ids.host, from the sender's address key the capture
+ * side kept with each reset (a reset's stream is a random place in the flow table).
  */
 function resetSenders(ctx: ResetCtx, resets: Int32Array, min: number): Int32Array {
   const c = ctx.in.captureSide;
-  const flows = ctx.in.analysis.flows;
   const m = resets.length;
   const keys = new Float64Array(m);
-  for (let i = 0; i < m; i++) keys[i] = flows.addressKey(c.rstStream[resets[i]!]!, c.rstSide[resets[i]!]!);
+  for (let i = 0; i < m; i++) keys[i] = c.rstKey[resets[i]!]!;
   const hostOf = new Int32Array(c.rstCount).fill(-1);
   numberSenders(ctx, resets, keys, ctx.ids.maybeInBigGroups(keys, null, min), hostOf);
   return hostOf;
