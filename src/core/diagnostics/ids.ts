@@ -207,12 +207,7 @@ export class StreamIds {
     if (n < minGroup) return new Int32Array(0);
     const cells = (this.sketch ??= new Int32Array(SKETCH_CELLS));
     cells.fill(0);
-    const cell = new Int32Array(n);
-    for (let i = 0; i < n; i++) cells[(cell[i] = sketchCellOfKey(keys[i]!, ports === null ? -1 : ports[i]!))]!++;
-    const out = new Int32Array(n);
-    let m = 0;
-    for (let i = 0; i < n; i++) if (cells[cell[i]!]! >= minGroup) out[m++] = i;
-    return out.subarray(0, m);
+    return inCellsOf(sketched(keys, ports, cells), cells, minGroup);
   }
 
   /** A number for an ordered pair of numbers (two hosts, say). */
@@ -281,17 +276,41 @@ export function groupBy(list: ArrayLike<number>, idOf: (item: number) => number,
   const n = list.length;
   const ids = new Int32Array(n);
   for (let k = 0; k < n; k++) ids[k] = idOf(list[k]!);
-  return groupByIds(list, ids, idLimit(), minGroup);
+  return groupByIds(Int32Array.from(list), ids, idLimit(), minGroup);
 }
 
-/** groupBy when the number of each item is known: `ids[k]` for `list[k]`, all below `idLimit`. Reuses `ids`. */
-export function groupByIds(list: ArrayLike<number>, ids: Int32Array, idLimit: number, minGroup = 1): Groups {
-  const n = list.length;
-  const ordinal = new Int32Array(idLimit).fill(-1);
+// groupByIds and maybeInBigGroups run once per rule, cold, on lists of thousands to hundreds of thousands: each of
+// their loops is a function of its own, as the rules' are (see rules.ts, inBigCells). With the loops in one
+// function, V8 threw the compiled code away at the first line after a loop it had not run yet, 3-6 times in a
+// pass on the bench (node --trace-deopt), and the rules ran in the interpreter until it compiled them again.
+
+/** The sketch cell of each key (with its port unless `ports` is null), counted in `cells`. */
+function sketched(keys: Float64Array, ports: Int32Array | null, cells: Int32Array): Int32Array {
+  const cell = new Int32Array(keys.length);
+  for (let i = 0; i < keys.length; i++) cells[(cell[i] = sketchCellOfKey(keys[i]!, ports === null ? -1 : ports[i]!))]!++;
+  return cell;
+}
+
+/** The indexes i whose cell `cell[i]` counts at least `min` in `cells`. */
+function inCellsOf(cell: Int32Array, cells: Int32Array, min: number): Int32Array {
+  const out = new Int32Array(cell.length);
+  let m = 0;
+  for (let i = 0; i < cell.length; i++) if (cells[cell[i]!]! >= min) out[m++] = i;
+  return out.subarray(0, m);
+}
+
+/** Groups in order of first item: `ordinal[id]` set for each id met, and each group's id and size. */
+interface FirstSeen {
+  count: number;
+  key: Int32Array;
+  size: Int32Array;
+}
+
+function firstSeen(ids: Int32Array, ordinal: Int32Array): FirstSeen {
   let key = new Int32Array(64);
   let size = new Int32Array(64);
   let count = 0;
-  for (let k = 0; k < n; k++) {
+  for (let k = 0; k < ids.length; k++) {
     const id = ids[k]!;
     let o = ordinal[id]!;
     if (o < 0) {
@@ -305,6 +324,22 @@ export function groupByIds(list: ArrayLike<number>, ids: Int32Array, idLimit: nu
     }
     size[o]!++;
   }
+  return { count, key, size };
+}
+
+/** Each item's group (-1 when its group was left out) into `ids` itself, and the items in their groups' places. */
+function placed(list: Int32Array, ids: Int32Array, ordinal: Int32Array, keep: Int32Array, items: Int32Array, at: Int32Array): void {
+  for (let k = 0; k < list.length; k++) {
+    const g = keep[ordinal[ids[k]!]!]!;
+    ids[k] = g; // each id is read just before its place is overwritten
+    if (g >= 0) items[at[g]!++] = list[k]!;
+  }
+}
+
+/** groupBy when the number of each item is known: `ids[k]` for `list[k]`, all below `idLimit`. Reuses `ids`. */
+export function groupByIds(list: Int32Array, ids: Int32Array, idLimit: number, minGroup = 1): Groups {
+  const ordinal = new Int32Array(idLimit).fill(-1);
+  const { count, key, size } = firstSeen(ids, ordinal);
   // Renumber the groups that are big enough, in order.
   const keep = new Int32Array(count);
   let kept = 0;
@@ -319,12 +354,6 @@ export function groupByIds(list: ArrayLike<number>, ids: Int32Array, idLimit: nu
   }
   for (let g = 0; g < kept; g++) start[g + 1]! += start[g]!;
   const items = new Int32Array(start[kept]!);
-  const at = start.slice(0, kept);
-  const groupOf = ids; // reused: each id is read just before its place is overwritten
-  for (let k = 0; k < n; k++) {
-    const g = keep[ordinal[ids[k]!]!]!;
-    groupOf[k] = g;
-    if (g >= 0) items[at[g]!++] = list[k]!;
-  }
-  return { count: kept, key: outKey, start, items, groupOf };
+  placed(list, ids, ordinal, keep, items, start.slice(0, kept));
+  return { count: kept, key: outKey, start, items, groupOf: ids };
 }

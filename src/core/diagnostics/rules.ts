@@ -715,9 +715,10 @@ function acceptQueueOverflow(ctx: HandshakeCtx): void {
   if (byListener.count === 0) return;
   // Alive: the listener answered at least one SYN, on any connection. Its own affected connections usually show it
   // (they got their SYN-ACK, late); only listeners none of whose affected connections got one need the scan of
-  // every stream. The scan checks the port first, then the address key, and numbers only the candidates'
-  // endpoints: numbering every listener it passes cost the bench's reader thread 50-70 ms (most streams go to the
-  // same few ports). It stops once every candidate is known alive.
+  // every stream (10 of the bench's 179; the scan then took 1.5-3.4 ms). The scan checks the port first, then the
+  // address key, and numbers only the candidates' endpoints: most streams go to the same few ports, so numbering
+  // every listener it passes would grow the endpoint table for nothing. It stops once every candidate is known
+  // alive.
   const alive = new Uint8Array(ids.endpointCount);
   const candidate = new Uint8Array(ids.endpointCount);
   const candidatePort = new Uint8Array(65536);
@@ -835,11 +836,12 @@ function refusedConnections(ctx: HandshakeCtx): void {
   const server = serverSide(ctx);
   const refused = unexplained(ctx, ctx.census.refused);
   // Each stream's server port is read with its address, in stream order: read again group by group, the members
-  // are random places of the flow table (30 ms on the bench's 40 000 refused streams).
+  // are random places of the flow table (31 ms of the rule in a profile of the bench's 40 000 refused streams).
   const { sides, keys, ports: portOfItem } = sidesAndKeys(ctx, refused, server, true);
-  const hostOf = new Int32Array(refused.length);
-  for (let i = 0; i < refused.length; i++) hostOf[i] = ids.hostOfKey(keys[i]!, refused[i]!, sides[i]!);
-  const groups = groupByIds(refused, hostOf, ids.hostCount);
+  const list = Int32Array.from(refused); // groupByIds sees typed lists only: a second array kind deoptimises it
+  const hostOf = new Int32Array(list.length);
+  for (let i = 0; i < list.length; i++) hostOf[i] = ids.hostOfKey(keys[i]!, list[i]!, sides[i]!);
+  const groups = groupByIds(list, hostOf, ids.hostCount);
   const where = itemIndex(groups);
   const portSeen = new Uint8Array(65536); // the ports of the group at hand, cleared after each
   for (let g = 0; g < groups.count; g++) {
@@ -1110,6 +1112,25 @@ function kthSmallest(xs: Float64Array, k: number): number {
 
 const V4_KEYS = 4294967296;
 
+/** The distinct values of `port`, in order of first use, each counted in `perPort` (all zero before). */
+function portsCounted(port: Int32Array, perPort: Int32Array): number[] {
+  const ports: number[] = [];
+  for (let i = 0; i < port.length; i++) if (perPort[port[i]!]!++ === 0) ports.push(port[i]!);
+  return ports;
+}
+
+/** The indexes of `port`, bucketed by port in the order of `ports` (a counting sort); leaves in `at` each bucket's end. */
+function bucketedByPort(port: Int32Array, ports: readonly number[], perPort: Int32Array, at: Int32Array): Int32Array {
+  let offset = 0;
+  for (let j = 0; j < ports.length; j++) {
+    at[ports[j]!] = offset;
+    offset += perPort[ports[j]!]!;
+  }
+  const byPort = new Int32Array(port.length);
+  for (let i = 0; i < port.length; i++) byPort[at[port[i]!]!++] = i;
+  return byPort;
+}
+
 /**
  * The most connections a group of streams has to one destination (`ip:port`). Destinations are often all distinct
  * (a server's clients, each on its own port), so they are not numbered: members are bucketed by destination port
@@ -1125,16 +1146,11 @@ class BusiestDestination {
   /** `address[i]` and `port[i]` are the destination of `streams[i]`, at the side `side(s)`. */
   count(streams: Int32Array, address: Float64Array, port: Int32Array, side: (s: number) => number): number {
     const { perPort, at } = this;
-    const n = streams.length;
-    const ports: number[] = [];
-    for (let i = 0; i < n; i++) if (perPort[port[i]!]!++ === 0) ports.push(port[i]!);
-    let offset = 0;
-    for (const p of ports) {
-      at[p] = offset;
-      offset += perPort[p]!;
-    }
-    const byPort = new Int32Array(n); // member indices, bucketed by port
-    for (let i = 0; i < n; i++) byPort[at[port[i]!]!++] = i;
+    // Each loop is a function of its own (see inBigCells): with the loops in this method, V8 threw its compiled
+    // code away 11 times over the bench's 32 groups in one pass (node --trace-deopt), mostly at the first line after
+    // a loop; 3-4 times since.
+    const ports = portsCounted(port, perPort);
+    const byPort = bucketedByPort(port, ports, perPort, at);
     let best = 0;
     for (const p of ports) {
       const size = perPort[p]!;
