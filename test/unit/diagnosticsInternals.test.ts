@@ -68,6 +68,48 @@ test('TupleIds numbers equal tuples alike and different ones apart, across growt
   assert.equal(ids.word(n + 1, 2), 1);
 });
 
+test('the duplicate check takes a packet for a copy only when every field matches, within 50 ms', () => {
+  const c = new CaptureSideCollector();
+  const ctx = newPacketContext();
+  ctx.refSec = 1_700_000_000;
+  ctx.clientDir = 0;
+  const base = { s: 3, dir: 0, ipId: 4321, flags: TCP_ACK, seq: 0xfffffff0, ack: 0x80000001, len: 1448, ms: 0 };
+  let frame = 0;
+  const see = (p: typeof base): boolean => {
+    const d = newDecodedPacket();
+    d.ipVersion = 4;
+    d.ipId = p.ipId;
+    d.flags = p.flags;
+    d.seq = p.seq;
+    d.ack = p.ack;
+    d.payloadLength = p.len;
+    const rec = { tsSec: ctx.refSec + Math.floor(p.ms / 1000), tsNsec: (p.ms % 1000) * 1_000_000, frameNumber: ++frame } as PacketRecord;
+    c.onTcpPacket(rec, d, p.s, p.dir, ctx);
+    return ctx.duplicate;
+  };
+  assert.equal(see(base), false);
+  assert.equal(see({ ...base, ms: 1 }), true, 'the same packet 1 ms later');
+  // Each field on its own makes another packet (the original is seen again first, so it is in the table).
+  const others: Array<Partial<typeof base>> = [{ s: 4 }, { dir: 1 }, { ipId: 4322 }, { flags: TCP_ACK | TCP_FIN }, { seq: 0xfffffff1 }, { ack: 0x80000002 }, { len: 1447 }];
+  for (const change of others) {
+    see({ ...base, ms: 2 });
+    assert.equal(see({ ...base, ...change, ms: 3 }), false, JSON.stringify(change));
+  }
+  // The same packet in any other stream, even one whose packets share the table's slot with this one's.
+  // (Each round 100 ms after the last, so nothing earlier is still a candidate.)
+  for (let other = 10; other < 40_000; other++) {
+    see({ ...base, ms: 100 * other });
+    if (see({ ...base, s: other, ms: 100 * other + 1 })) assert.fail(`stream ${other} taken for stream ${base.s}`);
+  }
+  const later = 100 * 40_000;
+  see({ ...base, ms: later });
+  assert.equal(see({ ...base, ms: later + 49 }), true, '49 ms apart');
+  assert.equal(see({ ...base, ms: later + 110 }), false, '61 ms apart');
+  // IPv4 id 0 (not set by the sender) says nothing: never a copy.
+  see({ ...base, ipId: 0, ms: later + 200 });
+  assert.equal(see({ ...base, ipId: 0, ms: later + 201 }), false);
+});
+
 test('groupBy keeps groups in order of their first item and items in their order; small groups can be left out', () => {
   const list = [10, 11, 12, 13, 14, 15, 16];
   const idOf = (x: number) => [2, 0, 2, 1, 0, 2, 3][x - 10]!;
