@@ -198,6 +198,25 @@ test('tcp.half_open: retransmissions into silence after the connection was estab
   assert.ok(!codes(diagnoseRecords(d.records)).includes('tcp.half_open'));
 });
 
+test('tcp.half_open: a peer that comes back without state and resets the next retransmission went silent all the same', () => {
+  // As in gen_half_open_peer_crash (../shared/captures/tools/g_misc.sh): the server pushes data, the client host
+  // goes silent, the server backs off, and the rebooted client's kernel answers a retransmission with a RST.
+  const c = conv(0, 0).handshake().wait(0.001).send('server', 7).wait(0.001).ack('client').wait(0.25);
+  const seq = c.nextSeq('server');
+  c.send('server', 7);
+  for (const backoff of [0.2, 0.4, 0.8, 1.6, 3.2]) c.wait(backoff).retransmit('server', seq, 7);
+  c.wait(0.0001).rst('client');
+  const f = only(diagnoseRecords(c.records), 'tcp.half_open');
+  assert.equal(f.endpoint, '10.0.0.1:40000');
+  assert.equal(f.metrics.unansweredRetransmissions, 5);
+  assert.equal(f.metrics.endedByReset, 1);
+  // A reset after fewer retransmissions than the rule asks for is not silence.
+  const d = conv(1, 0).handshake().wait(0.001);
+  const s2 = d.nextSeq('server');
+  d.send('server', 7).wait(0.2).retransmit('server', s2, 7).wait(0.4).retransmit('server', s2, 7).wait(0.0001).rst('client');
+  assert.ok(!codes(diagnoseRecords(d.records)).includes('tcp.half_open'));
+});
+
 test('tcp.accept_queue.overflow: a live listener whose clients must resend SYNs', () => {
   const ok = conv(0, 0).handshake().records;
   const retried = [1, 2, 3].map((i) => {

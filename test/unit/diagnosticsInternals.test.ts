@@ -179,6 +179,8 @@ test('the diagnostics collector agrees with a plain model of its rules, streams 
 /** The collector's rules written plainly: per-direction state in maps, every packet looks at its stream's state. */
 class CollectorModel {
   runs = new Map<number, { length: number; firstFrame: number; firstTime: number; lastTime: number }>();
+  /** Runs a reset ended: kept, but no longer extended or answered. */
+  ended = new Set<number>();
   open = new Map<number, { start: number; startFrame: number; probes: number }>();
   stalls: number[][] = [];
   runsStarted = 0;
@@ -189,7 +191,11 @@ class CollectorModel {
     let flags = 0;
     if (len > 0 || f & TCP_FIN) flags = duplicate ? seqFlags & ~TA_RETRANSMISSION : seqFlags;
     else if (this.open.has(i ^ 1)) flags = seqFlags & ~TA_RETRANSMISSION;
-    this.runs.delete(i ^ 1);
+    // A peer's packet answers a run; a peer's reset ends it unanswered, and the run stays as it was.
+    if (!this.ended.has(i ^ 1)) {
+      if (f & TCP_RST && this.runs.has(i ^ 1)) this.ended.add(i ^ 1);
+      else this.runs.delete(i ^ 1);
+    }
     if (flags & TA_RETRANSMISSION) {
       if (len > 0) {
         const b = Math.floor(t);
@@ -198,11 +204,12 @@ class CollectorModel {
         bucket.retransmissions++;
         if (!bucket.streams.includes(s)) bucket.streams.push(s);
       }
-      const run = this.runs.get(i);
+      const run = this.ended.has(i) ? undefined : this.runs.get(i);
       if (run) {
         run.length++;
         run.lastTime = t;
       } else {
+        this.ended.delete(i);
         this.runs.set(i, { length: 1, firstFrame: frame, firstTime: t, lastTime: t });
         this.runsStarted++;
       }

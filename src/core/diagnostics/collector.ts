@@ -127,11 +127,14 @@ export class DiagnosticsCollector implements TcpPacketObserver {
     let w = w0;
     const len = d.payloadLength;
 
-    // Unanswered retransmission runs: a packet from the peer ends the run of this direction's peer.
+    // Unanswered retransmission runs: a packet from the peer ends the run of this direction's peer. A reset ends it
+    // without answering it: the peer came back with no state for the connection (a host that crashed and
+    // rebooted, a NAT or firewall that forgot the flow) and refused the next retransmission, which is how a
+    // half-open connection usually ends. The run is kept as it stands; a later retransmission starts a new one.
     if (w & B_RUN_PEER) {
       w &= ~B_RUN_PEER;
       this.clear(i ^ 1, B_RUN_SELF);
-      this.runs.delete(i ^ 1);
+      if (!(f & TCP_RST)) this.runs.delete(i ^ 1);
     }
     if (flags & TA_RETRANSMISSION) {
       const t = relativeTime(rec, ctx);
