@@ -171,6 +171,7 @@ function summaryObject(file: string, a: CaptureAnalysis) {
     packetProblems: {
       malformed: a.problems.malformed,
       truncated: a.problems.truncated,
+      optionsCut: a.problems.optionsCut,
       unsupportedLink: a.problems.unsupportedLink,
       examples: a.problems.examples.slice(0, 20),
     },
@@ -219,8 +220,8 @@ function printSummary(out: Output, file: string, full: FullAnalysis, format: str
     }
   }
   const p = a.problems;
-  if (p.malformed || p.truncated || p.unsupportedLink) {
-    lines.push(`  packet issues ${p.malformed} malformed, ${p.truncated} cut by snaplen, ${p.unsupportedLink} of unsupported link type`);
+  if (p.malformed || p.truncated || p.optionsCut || p.unsupportedLink) {
+    lines.push(`  packet issues ${p.malformed} malformed, ${p.truncated} cut by snaplen (${p.optionsCut} more inside the TCP options), ${p.unsupportedLink} of unsupported link type`);
   }
   if (a.ipFragments) lines.push(`  IP fragments  ${a.ipFragments} (not reassembled)`);
   for (const e of s.errors) lines.push(`  error         ${e.message} (byte ${e.offset})`);

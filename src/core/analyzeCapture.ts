@@ -47,6 +47,12 @@ export interface PacketProblems {
   malformed: number;
   /** Cut by the snaplen before a full TCP header: expected, not an error. */
   truncated: number;
+  /**
+   * Cut by the snaplen inside the TCP options (the fixed header whole): analysed, but what the options carry (window
+   * scale, SACK, timestamps) is missing. The first frames are in `optionsCutFrames`.
+   */
+  optionsCut: number;
+  optionsCutFrames: number[];
   /** Frames of a link type we do not decode. */
   unsupportedLink: number;
   /** The first examples, in frame order (capped at MAX_EXAMPLES). */
@@ -98,7 +104,7 @@ function createPass(options: AnalyzeOptions, fileSize: number): { sink: CaptureS
   const d = newDecodedPacket();
   const observers = options.observers ?? [];
   const linkCounts = new Map<number, number>();
-  const problems: PacketProblems = { malformed: 0, truncated: 0, unsupportedLink: 0, examples: [] };
+  const problems: PacketProblems = { malformed: 0, truncated: 0, optionsCut: 0, optionsCutFrames: [], unsupportedLink: 0, examples: [] };
   let tcpPackets = 0;
   let ipFragments = 0;
   let firstSec = Infinity;
@@ -158,6 +164,7 @@ function createPass(options: AnalyzeOptions, fileSize: number): { sink: CaptureS
         flows.fileOffset = rec.fileOffset;
         stream = flows.add(d, rec.frameNumber, rec.tsSec, rec.tsNsec, rec.originalLength);
         // Sequence analysis needs a whole header, as Wireshark's does: damaged ones are only counted.
+        if (d.tcpOptionsTruncated && status === DecodeStatus.Tcp && problems.optionsCut++ < MAX_EXAMPLES) problems.optionsCutFrames.push(rec.frameNumber);
         if (status === DecodeStatus.Tcp && observers.length > 0) {
           setFlowContext(ctx, flows, stream, rec, d);
           for (let i = 0; i < observers.length; i++) observers[i]!.onTcpPacket(rec, d, stream, flows.lastDir, ctx);

@@ -76,6 +76,13 @@ test('diagnostics on the real scenario captures', { skip }, () => {
     assert.equal(f.reduce((n, x) => n + Number(x.metrics.connections), 0), 5, c);
   });
   each('gen_truncated_midrecord', (c) => assert.equal(has(findingsOf(c), 'capture.truncated').length, 1, c));
+  // tcpdump -s 60: every header with the timestamp option (32 bytes) is cut inside its options; nothing else wrong.
+  each('gen_snaplen60', (c) => {
+    const all = findingsOf(c);
+    const [f] = has(all, 'capture.snaplen');
+    assert.ok(f && f.metrics.optionsCut === f.metrics.packets && (f.metrics.packets as number) > 0, c);
+    assert.deepEqual(all.filter((x) => x.severity !== 'info').map((x) => x.code), [], c);
+  });
   for (const healthy of ['gen_http_graceful', 'gen_http_lo_ipv4_sll_nsec', 'gen_http_lo_ipv6_sll2', 'gen_keepalive', 'gen_reused_ports']) {
     each(healthy, (c) => {
       const bad = findingsOf(c).filter((f) => f.severity !== 'info');

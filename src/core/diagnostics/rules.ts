@@ -537,18 +537,21 @@ function captureQuality(ctx: StateCtx): void {
     }
   }
   const p = a.problems;
-  if (p.truncated > 0) {
+  // Cut inside the TCP options counts too (the fixed header whole, the packet analysed): a SYN's window scale or
+  // SACK permission cut off changes what the analysis can tell about the whole connection.
+  const cut = p.truncated + p.optionsCut;
+  if (cut > 0) {
     push(ctx, {
       code: 'capture.snaplen',
       severity: 'info',
       category: 'capture',
-      message: `${plural(p.truncated, 'packet')} were cut by the snapshot length before the end of their TCP header`,
+      message: `${plural(cut, 'packet')} ${cut === 1 ? 'was' : 'were'} cut by the snapshot length before the end of their TCP header (${p.truncated} before the end of the fixed header, ${p.optionsCut} inside the options)`,
       explanation:
         'The capture was taken with a small snapshot length (for example tcpdump -s 60), so headers are incomplete. ' +
         'Lengths still come from the IP header, but checks that need TCP options (SACK, window scale) are weaker.',
       streams: [],
-      frames: p.examples.filter((e) => e.kind === 'truncated').map((e) => e.frameNumber),
-      metrics: { packets: p.truncated },
+      frames: [...p.examples.filter((e) => e.kind === 'truncated').map((e) => e.frameNumber), ...p.optionsCutFrames].sort((x, y) => x - y),
+      metrics: { packets: cut, headerCut: p.truncated, optionsCut: p.optionsCut },
     });
   }
   if (p.malformed > 0) {
