@@ -163,8 +163,9 @@ function createPass(options: AnalyzeOptions, fileSize: number): { sink: CaptureS
         tcpPackets++;
         flows.fileOffset = rec.fileOffset;
         stream = flows.add(d, rec.frameNumber, rec.tsSec, rec.tsNsec, rec.originalLength);
-        // Sequence analysis needs a whole header, as Wireshark's does: damaged ones are only counted.
+        // Cut by the snaplen inside the options: analysed, and counted for capture.snaplen with its first frames.
         if (d.tcpOptionsTruncated && status === DecodeStatus.Tcp && problems.optionsCut++ < MAX_EXAMPLES) problems.optionsCutFrames.push(rec.frameNumber);
+        // Sequence analysis needs a whole header, as Wireshark's does: damaged ones are only counted.
         if (status === DecodeStatus.Tcp && observers.length > 0) {
           setFlowContext(ctx, flows, stream, rec, d);
           for (let i = 0; i < observers.length; i++) observers[i]!.onTcpPacket(rec, d, stream, flows.lastDir, ctx);
