@@ -42,8 +42,8 @@ const USAGE = `usage: bench [--scale S] [--only ${KINDS.join('|')}] [--passes ${
   --passes P  which passes to time (default: all)
   --no-tools  skip tshark and tcptrace
   --runs N    time each pass N times, keep the fastest (figures are noisy on a busy machine); the diagnostics'
-              share takes the rounds' paired ratios and needs 6 rounds or more for a verdict (on these VMs 21-31
-              rounds give a 95% interval 4-13 points wide)
+              share takes the rounds' paired ratios and needs 6 rounds or more for a verdict (on these VMs 31
+              rounds gave a 95% interval 4-20 points wide: docs/bench/diag-share)
   --profile   also write a CPU profile of each pass and print its top self-time functions
   --regen     regenerate the captures even when cached
   --pathological  instead, the captures built to hurt (scripts/pathological.ts: out-of-order flood, SYN flood,
@@ -260,8 +260,8 @@ async function main(): Promise<number> {
       const base = ours.find((o) => o.file === kind && o.pass === `${pass}-nodiag`);
       if (pass.startsWith('full') && !pass.endsWith('-nodiag') && base) {
         // Each round ran both passes one after the other: the median of the rounds' ratios is the paired figure,
-        // steadier than best against best. It is still an estimate (a single round has read anything from -18% to
-        // +48% on a share near 10%), so the verdict takes its 95% interval: ok only when all of it is within the
+        // steadier than best against best. It is still an estimate (a single round has read anything from -16% to
+        // +55% on a share near 10%: docs/bench/diag-share), so the verdict takes its 95% interval: ok only when all of it is within the
         // limit, MISS when the median is not, unsure in between or with fewer than 6 rounds.
         const withDiag = results.get(pass)!;
         const without = results.get(`${pass}-nodiag`)!;

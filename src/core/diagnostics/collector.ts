@@ -84,7 +84,7 @@ export class DiagnosticsCollector implements TcpPacketObserver {
   // ---- rare per-direction state, keyed by stream * 2 + direction ----
   /** Zero-window periods still open. */
   private readonly openStalls = new Map<number, OpenStall>();
-  /** Unanswered retransmission runs still going. */
+  /** Unanswered retransmission runs: still going, or ended by the peer's reset (kept, no longer extended). */
   private readonly runs = new Map<number, Run>();
 
   // ---- events ----
@@ -224,7 +224,10 @@ export class DiagnosticsCollector implements TcpPacketObserver {
 
   // Reads for the rules (0 / undefined past the streams this collector saw).
 
-  /** Retransmissions in a row from the side that nothing from its peer followed (up to the capture's end). */
+  /**
+   * Retransmissions in a row from the side that nothing from its peer answered: followed by nothing up to the
+   * capture's end, or by the peer's reset.
+   */
   runLength(stream: number, side: number): number {
     return this.runs.get(stream * 2 + side)?.length ?? 0;
   }
@@ -244,7 +247,7 @@ export class DiagnosticsCollector implements TcpPacketObserver {
     return { streams, sides: streams.map((st) => sideOf.get(st)!) };
   }
 
-  /** First frame and first and last times of that run; undefined when the side has no run going. */
+  /** First frame and first and last times of that run (see runLength); undefined when the side has none. */
   run(stream: number, side: number): Readonly<Run> | undefined {
     return this.runs.get(stream * 2 + side);
   }
